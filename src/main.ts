@@ -1,0 +1,162 @@
+/**
+ * hazardcam: args → Config → start. The only place that calls process.exit.
+ *   hazardcam <model> <cam> [thresh] [w] [h] [port] [outdir] [cooldown] [--flags]
+ *   hazardcam detect <model> <image...>
+ *   hazardcam devices
+ */
+import { defineCommand, renderUsage, type ArgsDef, type CommandDef } from "citty";
+import { parseArgv, parseInteger, parseNumber } from "./args.ts";
+import { buildConfig, checkModelPath, detectorArgs, runArgs, type Config } from "./config.ts";
+import { errorMessage, HcError, inputError } from "./errors.ts";
+import { logger } from "./log.ts";
+import { configureLibs } from "./native/libs.ts";
+import { VERSION } from "./version.ts";
+
+const log = logger("hazardcam");
+
+const detectArgs = {
+  model: { type: "positional", description: "Detection model (.tflite)", required: true },
+  images: { type: "positional", description: "JPEG or BMP images", required: true },
+  thresh: { type: "string", description: "Score threshold (default 0.5)", valueHint: "t" },
+  json: { type: "boolean", description: "Print one JSON document" },
+  ...detectorArgs,
+} as const satisfies ArgsDef;
+
+const devicesArgs = {
+  ...detectorArgs,
+  json: { type: "boolean", description: "Print JSON" },
+} as const satisfies ArgsDef;
+
+const detectCmd = defineCommand({
+  meta: { name: "detect", description: "Detect objects in images and print them with timings" },
+  args: detectArgs,
+});
+const devicesCmd = defineCommand({
+  meta: { name: "devices", description: "List cameras (formats, sizes), Edge TPUs and library versions" },
+  args: devicesArgs,
+});
+const mainCmd = defineCommand({
+  meta: {
+    name: "hazardcam",
+    version: VERSION,
+    description: "People detection camera server for Raspberry Pi + Coral Edge TPU",
+  },
+  args: {
+    ...runArgs,
+    version: { type: "boolean", description: "Print the version, the TFLite version and the libedgetpu version" },
+  },
+  subCommands: { detect: detectCmd, devices: devicesCmd },
+});
+
+const SUBCOMMANDS: Record<string, CommandDef<ArgsDef>> = {
+  detect: detectCmd as CommandDef<ArgsDef>,
+  devices: devicesCmd as CommandDef<ArgsDef>,
+};
+
+async function usage(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<string> {
+  return renderUsage(cmd, parent);
+}
+
+function applyLibFlags(flags: Record<string, string | boolean>): void {
+  configureLibs({
+    tflite: typeof flags["tflite-lib"] === "string" ? flags["tflite-lib"] : undefined,
+    edgetpu: typeof flags["edgetpu-lib"] === "string" ? flags["edgetpu-lib"] : undefined,
+  });
+}
+
+async function runDetectCommand(argv: string[]): Promise<number> {
+  const p = parseArgv(argv, detectArgs);
+  applyLibFlags(p.flags);
+  const [model, ...images] = p.positionals;
+  if (!model) throw inputError("EARG_MISSING", "missing <model>");
+  if (images.length === 0) throw inputError("EARG_MISSING", "missing <image...>: give one or more JPEG or BMP files");
+  checkModelPath(model);
+  const threshRaw = typeof p.flags.thresh === "string" ? p.flags.thresh : "0.5";
+  const threshold = parseNumber(threshRaw);
+  if (threshold === null || threshold <= 0 || threshold > 1) {
+    throw inputError("EARG_THRESH", `--thresh "${threshRaw}" is not valid: expected 0 < thresh <= 1`);
+  }
+  const threadsRaw = typeof p.flags.threads === "string" ? p.flags.threads : "1";
+  const threads = parseInteger(threadsRaw);
+  if (threads === null || threads < 1 || threads > 16) throw inputError("EARG_THREADS", `--threads "${threadsRaw}" is not valid: expected 1..16`);
+  const { runDetect } = await import("./cli/detect.ts");
+  return runDetect({ model, images, threshold, json: p.flags.json === true, threads, cpuFallback: p.flags["cpu-fallback"] === true });
+}
+
+async function runDevicesCommand(argv: string[]): Promise<number> {
+  const p = parseArgv(argv, devicesArgs);
+  applyLibFlags(p.flags);
+  if (p.positionals.length > 0) throw inputError("EARG_EXTRA", `devices takes no arguments (got "${p.positionals.join(" ")}")`);
+  const { runDevices } = await import("./cli/devices.ts");
+  return runDevices({ json: p.flags.json === true });
+}
+
+async function printVersion(): Promise<number> {
+  const { versions } = await import("./cli/devices.ts");
+  const v = versions();
+  console.log(`hazardcam ${VERSION}`);
+  console.log(`TFLite ${v.tflite ?? `not loaded (${v.tfliteError})`}`);
+  console.log(`libedgetpu ${v.edgetpu ?? `not found (${v.edgetpuError})`}`);
+  return 0;
+}
+
+async function runServer(argv: string[]): Promise<number> {
+  const p = parseArgv(argv, mainCmd.args as ArgsDef);
+  if (p.flags.version === true) return printVersion();
+  applyLibFlags(p.flags);
+  const config: Config = buildConfig(p);
+  const { serve } = await import("./serve.ts");
+  return serve(config);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first !== undefined && first in SUBCOMMANDS) {
+    const sub = SUBCOMMANDS[first] as CommandDef<ArgsDef>;
+    const rest = argv.slice(1);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(await usage(sub, mainCmd as CommandDef<ArgsDef>));
+      return 0;
+    }
+    try {
+      return first === "detect" ? await runDetectCommand(rest) : await runDevicesCommand(rest);
+    } catch (e) {
+      return fail(e, sub, mainCmd as CommandDef<ArgsDef>);
+    }
+  }
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(await usage(mainCmd as CommandDef<ArgsDef>));
+    return 0;
+  }
+  if (argv.length === 1 && (first === "--version" || first === "-v")) return printVersion();
+  try {
+    return await runServer(argv);
+  } catch (e) {
+    return fail(e, mainCmd as CommandDef<ArgsDef>);
+  }
+}
+
+async function fail(e: unknown, cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<number> {
+  if (e instanceof HcError) {
+    process.stderr.write(`hazardcam: ${e.message}\n`);
+    if (e.exitCode === 2 && e.code.startsWith("EARG")) {
+      process.stderr.write(`\n${await usage(cmd, parent)}\n`);
+    } else if (e.exitCode === 2) {
+      process.stderr.write(`Run with --help for usage.\n`);
+    }
+    return e.exitCode;
+  }
+  log.error(`fatal: ${errorMessage(e)}`);
+  if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  return 1;
+}
+
+/** Runs the CLI and exits with its code: the compiled binary's entry calls this too. */
+export async function cli(argv: string[] = process.argv.slice(2)): Promise<never> {
+  const code = await main(argv);
+  process.exit(code);
+}
+
+if (import.meta.main) await cli();
+
+export { main };

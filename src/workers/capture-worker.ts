@@ -1,0 +1,337 @@
+/**
+ * The capture Worker: grabs the newest frame, decodes it, hands a model-sized copy to the detect
+ * Worker whenever that one is idle, and publishes every frame to the main thread. It also draws
+ * the annotated frames (only while someone watches) and the event images, so the HTTP thread
+ * never decodes, resizes or encodes.
+ */
+import { createSource, SourceLost, type FrameSource, type RawFrame } from "../camera/source.ts";
+import type { Config } from "../config.ts";
+import { Cooldown } from "../events/cooldown.ts";
+import { annotate } from "../image/annotate.ts";
+import { logger } from "../log.ts";
+import { configureLibs } from "../native/libs.ts";
+import { jpegDecode, jpegEncode, resizeRgb, ShimError, yuyvToRgb } from "../native/shim.ts";
+import type { Backend, Detection, FrameState } from "../types.ts";
+import {
+  toWireError,
+  type CaptureStatus,
+  type DetectToCapture,
+  type EventData,
+  type FromCapture,
+  type ToCapture,
+} from "./protocol.ts";
+
+declare const self: Worker;
+
+const log = logger("cam");
+const STREAM_QUALITY = 80;
+const EVENT_QUALITY = 95;
+const THUMB_WIDTH = 320;
+const THUMB_QUALITY = 70;
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 5000;
+
+interface Frame {
+  seq: number;
+  grabbedAt: number;
+  width: number;
+  height: number;
+  rgb: Uint8Array;
+  jpeg: Uint8Array;
+}
+
+let config: Config;
+let source: FrameSource | null = null;
+let stopping = false;
+let wantAnnotated = false;
+let port: MessagePort | null = null;
+let backend: Backend | null = null;
+let inputW = 300;
+let inputH = 300;
+/** Model-input buffers not lent to the detect Worker. */
+const freeInputs: Uint8Array[] = [];
+let detectorBusy = true;
+/** The frame being detected; its RGB stays here until the result comes back. */
+let pending: Frame | null = null;
+/** The newest frame that has detections, for snapshots. */
+let lastDetected: Frame | null = null;
+let latest: Frame | null = null;
+let detections: Detection[] = [];
+let people = 0;
+let inferMs = 0;
+let cooldown: Cooldown;
+const spareRgb: Uint8Array[] = [];
+const status: CaptureStatus = {
+  online: false,
+  offlineReason: "starting",
+  captureFps: 0,
+  framesCorrupt: 0,
+  framesDropped: 0,
+  lastError: null,
+};
+let seq = 0;
+let lastGrabAt = 0;
+let lastResultAt = 0;
+let detectFps = 0;
+const pendingSnapshots: number[] = [];
+
+function post(msg: FromCapture, transfer: Transferable[] = []): void {
+  self.postMessage(msg, transfer);
+}
+
+/** Exponential moving average of a rate from the interval since the last tick (per second). */
+function ema(prev: number, intervalMs: number): number {
+  if (intervalMs <= 0) return prev;
+  const rate = 1000 / intervalMs;
+  return prev === 0 ? rate : prev * 0.9 + rate * 0.1;
+}
+
+function takeRgb(size: number): Uint8Array {
+  for (;;) {
+    const b = spareRgb.pop();
+    if (!b) return new Uint8Array(size);
+    if (b.length === size) return b;
+  }
+}
+
+function releaseRgb(f: Frame | null): void {
+  if (f && f !== pending && f !== latest && f !== lastDetected && spareRgb.length < 4) spareRgb.push(f.rgb);
+}
+
+function decode(raw: RawFrame): Frame | null {
+  const size = raw.width * raw.height * 3;
+  const rgb = takeRgb(size);
+  try {
+    if (raw.format === "yuyv") {
+      yuyvToRgb(raw.data, raw.width, raw.height, rgb);
+      return { seq: ++seq, grabbedAt: raw.grabbedAt, width: raw.width, height: raw.height, rgb, jpeg: jpegEncode(rgb, raw.width, raw.height, STREAM_QUALITY) };
+    }
+    const d = jpegDecode(raw.data, rgb);
+    // A camera may change size mid-stream (a reconnect at another mode): trust the JPEG.
+    return { seq: ++seq, grabbedAt: raw.grabbedAt, width: d.width, height: d.height, rgb: d.rgb, jpeg: raw.data.slice() };
+  } catch (e) {
+    spareRgb.push(rgb);
+    if (e instanceof ShimError) {
+      status.framesCorrupt++;
+      log.once("corrupt", "warn", `skipping a corrupt frame (${e.message}); further ones are only counted in /status`);
+      return null;
+    }
+    throw e;
+  }
+}
+
+function encodeAnnotated(f: Frame, dets: Detection[], quality: number): Uint8Array {
+  const copy = takeRgb(f.rgb.length);
+  copy.set(f.rgb);
+  annotate(copy, f.width, f.height, dets, { people: countPeople(dets), inferMs, fps: status.captureFps, backend });
+  const jpeg = jpegEncode(copy, f.width, f.height, quality);
+  spareRgb.push(copy);
+  return jpeg;
+}
+
+function countPeople(dets: readonly Detection[]): number {
+  return dets.reduce((n, d) => n + (d.classId === 0 ? 1 : 0), 0);
+}
+
+function thumbnail(f: Frame): Uint8Array {
+  const tw = Math.min(THUMB_WIDTH, f.width);
+  const th = Math.max(1, Math.round((f.height * tw) / f.width));
+  const small = resizeRgb(f.rgb, f.width, f.height, tw, th, { letterbox: false });
+  return jpegEncode(small, tw, th, THUMB_QUALITY);
+}
+
+function makeEvent(f: Frame, dets: Detection[], reason: "auto" | "snapshot"): EventData {
+  return {
+    reason,
+    jpeg: encodeAnnotated(f, dets, EVENT_QUALITY),
+    thumbJpeg: thumbnail(f),
+    at: f.grabbedAt,
+    people: countPeople(dets),
+    detections: dets,
+    inferMs,
+    fps: status.captureFps,
+  };
+}
+
+function sendEvent(ev: EventData, snapshotId: number | null): void {
+  cooldown.saved();
+  post({ type: "event", event: ev, snapshotId }, [ev.jpeg.buffer, ev.thumbJpeg.buffer]);
+}
+
+function serveSnapshots(): void {
+  const f = lastDetected ?? latest;
+  while (pendingSnapshots.length > 0) {
+    const id = pendingSnapshots.shift() as number;
+    if (!f) post({ type: "snapshot-none", id });
+    else sendEvent(makeEvent(f, f === lastDetected ? detections : [], "snapshot"), id);
+  }
+}
+
+function startDetection(f: Frame): void {
+  const input = freeInputs.pop();
+  if (!port || detectorBusy || !input) return;
+  resizeRgb(f.rgb, f.width, f.height, inputW, inputH, { letterbox: config.letterbox }, input);
+  detectorBusy = true;
+  releaseRgb(pending);
+  pending = f;
+  port.postMessage({ type: "infer", seq: f.seq, input }, [input.buffer]);
+}
+
+function onDetect(msg: DetectToCapture): void {
+  if (msg.type === "ready") {
+    backend = msg.info.backend;
+    inputW = msg.info.inputWidth;
+    inputH = msg.info.inputHeight;
+    freeInputs.push(new Uint8Array(inputW * inputH * 3), new Uint8Array(inputW * inputH * 3));
+    detectorBusy = false;
+    return;
+  }
+  freeInputs.push(msg.input);
+  detectorBusy = false;
+  const f = pending;
+  pending = null;
+  if (msg.type === "failed" || !f || f.seq !== msg.seq) {
+    releaseRgb(f);
+    return;
+  }
+  const now = performance.now();
+  if (lastResultAt > 0) detectFps = ema(detectFps, now - lastResultAt);
+  lastResultAt = now;
+  detections = msg.detections;
+  people = countPeople(detections);
+  inferMs = msg.inferMs;
+  const prev = lastDetected;
+  lastDetected = f;
+  releaseRgb(prev);
+  if (cooldown.shouldAutoSave(people)) sendEvent(makeEvent(f, detections, "auto"), null);
+}
+
+function publish(f: Frame): void {
+  const state: FrameState = {
+    seq: f.seq,
+    grabbedAt: f.grabbedAt,
+    width: f.width,
+    height: f.height,
+    jpeg: f.jpeg,
+    detections,
+    people,
+    inferMs,
+    captureFps: status.captureFps,
+    detectFps,
+    stageMs: { grab: 0, decode: 0, resize: 0, infer: inferMs },
+  };
+  const annotated = wantAnnotated ? encodeAnnotated(f, detections, STREAM_QUALITY) : null;
+  // The RGB stays here; only JPEG bytes cross threads. f.jpeg is kept for snapshots, so copy it.
+  const jpeg = f.jpeg.slice();
+  state.jpeg = jpeg;
+  const transfer: Transferable[] = [jpeg.buffer];
+  if (annotated) transfer.push(annotated.buffer);
+  post({ type: "frame", state, annotated, status: { ...status } }, transfer);
+}
+
+function setOffline(reason: string): void {
+  if (status.online || status.offlineReason !== reason) {
+    status.online = false;
+    status.offlineReason = reason;
+    status.lastError = reason;
+    post({ type: "status", status: { ...status } });
+  }
+}
+
+async function openSource(first: boolean): Promise<boolean> {
+  let backoffMs = BACKOFF_MIN_MS;
+  for (;;) {
+    if (stopping) return false;
+    const s = createSource(config.source, { width: config.width, height: config.height, fps: config.fps });
+    try {
+      const info = await s.open();
+      source = s;
+      status.online = true;
+      status.offlineReason = null;
+      if (!first) log.info(`camera is back: ${info.description}`);
+      log.clear("lost");
+      post({ type: "source", info });
+      post({ type: "status", status: { ...status } });
+      return true;
+    } catch (e) {
+      s.close();
+      // At start, a missing or wrong camera is the user's to fix: report it and stop.
+      if (first && !(e instanceof SourceLost)) {
+        post({ type: "fatal", error: toWireError(e) });
+        return false;
+      }
+      const reason = (e as Error).message;
+      setOffline(reason);
+      log.once("lost", "warn", `camera unavailable: ${reason}; retrying every ${BACKOFF_MAX_MS / 1000} s at most`);
+      await Bun.sleep(backoffMs);
+      backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
+    }
+  }
+}
+
+async function run(): Promise<void> {
+  if (!(await openSource(true))) return;
+  while (!stopping) {
+    let raw: RawFrame;
+    try {
+      raw = await (source as FrameSource).next();
+    } catch (e) {
+      if (stopping) break;
+      const reason = (e as Error).message;
+      source?.close();
+      source = null;
+      setOffline(reason);
+      log.once("lost", "warn", `camera lost: ${reason}; reconnecting`);
+      if (!(await openSource(false))) break;
+      continue;
+    }
+    const now = performance.now();
+    if (lastGrabAt > 0) status.captureFps = ema(status.captureFps, now - lastGrabAt);
+    lastGrabAt = now;
+    status.framesDropped += raw.dropped;
+    const f = decode(raw);
+    if (!f) continue;
+    const prev = latest;
+    latest = f;
+    releaseRgb(prev);
+    startDetection(f);
+    publish(f);
+    if (pendingSnapshots.length > 0) serveSnapshots();
+    // Let messages (detect results, snapshot, stop) in between frames.
+    await new Promise<void>((r) => setImmediate(r));
+  }
+}
+
+function stop(): void {
+  stopping = true;
+  source?.close();
+  source = null;
+  port?.close();
+  port = null;
+  post({ type: "stopped" });
+}
+
+self.onmessage = (ev: MessageEvent<ToCapture>) => {
+  const msg = ev.data;
+  switch (msg.type) {
+    case "init":
+      config = msg.config;
+      cooldown = new Cooldown(config.cooldownSec);
+      configureLibs(msg.libs);
+      port = msg.detectPort;
+      port.onmessage = (e: MessageEvent<DetectToCapture>) => onDetect(e.data);
+      run().catch((e) => post({ type: "fatal", error: toWireError(e) }));
+      break;
+    case "want-annotated":
+      wantAnnotated = msg.on;
+      break;
+    case "snapshot":
+      pendingSnapshots.push(msg.id);
+      // With a stalled source no frame loop runs: answer from what we have.
+      if (!status.online) serveSnapshots();
+      break;
+    case "stop":
+      stop();
+      break;
+  }
+};

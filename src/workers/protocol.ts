@@ -1,0 +1,82 @@
+/** Messages between the main thread, the capture Worker and the detect Worker. */
+import type { SourceInfo } from "../camera/source.ts";
+import type { Config } from "../config.ts";
+import type { LibPaths } from "../native/libs.ts";
+import type { Backend, Detection, FrameState } from "../types.ts";
+
+export interface WireError {
+  code: string;
+  message: string;
+  exitCode: number;
+}
+
+export interface CaptureStatus {
+  online: boolean;
+  offlineReason: string | null;
+  captureFps: number;
+  framesCorrupt: number;
+  framesDropped: number;
+  lastError: string | null;
+}
+
+export interface EventData {
+  reason: "auto" | "snapshot";
+  /** Annotated JPEG, quality 95. */
+  jpeg: Uint8Array;
+  thumbJpeg: Uint8Array;
+  /** ms since epoch when the frame was grabbed. */
+  at: number;
+  people: number;
+  detections: Detection[];
+  inferMs: number;
+  fps: number;
+}
+
+export type ToCapture =
+  | { type: "init"; config: Config; libs: LibPaths; detectPort: MessagePort }
+  | { type: "want-annotated"; on: boolean }
+  | { type: "snapshot"; id: number }
+  | { type: "stop" };
+
+export type FromCapture =
+  | { type: "source"; info: SourceInfo }
+  | { type: "frame"; state: FrameState; annotated: Uint8Array | null; status: CaptureStatus }
+  | { type: "status"; status: CaptureStatus }
+  | { type: "event"; event: EventData; snapshotId: number | null }
+  | { type: "snapshot-none"; id: number }
+  | { type: "fatal"; error: WireError }
+  | { type: "stopped" };
+
+export interface DetectorInfo {
+  backend: Backend;
+  tfliteVersion: string;
+  edgetpuVersion: string | null;
+  modelPath: string;
+  warnings: string[];
+  inputWidth: number;
+  inputHeight: number;
+}
+
+export type ToDetect = { type: "init"; config: Config; libs: LibPaths; capturePort: MessagePort } | { type: "stop" };
+
+export type FromDetect =
+  | { type: "ready"; info: DetectorInfo }
+  | { type: "error"; message: string }
+  | { type: "fatal"; error: WireError }
+  | { type: "stopped" };
+
+/** Over the capture <-> detect MessagePort. */
+export type CaptureToDetect = { type: "infer"; seq: number; input: Uint8Array };
+export type DetectToCapture =
+  | { type: "ready"; info: DetectorInfo }
+  | { type: "result"; seq: number; detections: Detection[]; inferMs: number; input: Uint8Array }
+  | { type: "failed"; seq: number; message: string; input: Uint8Array };
+
+export function toWireError(e: unknown): WireError {
+  const err = e as { code?: unknown; message?: unknown; exitCode?: unknown };
+  return {
+    code: typeof err?.code === "string" ? err.code : "EINTERNAL",
+    message: typeof err?.message === "string" ? err.message : String(e),
+    exitCode: typeof err?.exitCode === "number" ? err.exitCode : 1,
+  };
+}
