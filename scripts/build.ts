@@ -79,7 +79,9 @@ async function build(t: Target): Promise<boolean> {
     return false;
   }
   const mb = (Bun.file(outfile).size / 1e6).toFixed(1);
-  console.log(`build: ${relative(root, outfile)} (${mb} MB, ${Math.round(performance.now() - started)} ms)`);
+  console.log(
+    `build: ${relative(root, outfile)} (${mb} MB, ${Math.round(performance.now() - started)} ms)`,
+  );
   return true;
 }
 

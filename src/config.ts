@@ -45,12 +45,18 @@ export const MAX_SIDE = 4096;
 export const detectorArgs = {
   "cpu-fallback": {
     type: "boolean",
-    description: "If the Edge TPU (or libedgetpu) is missing, run the CPU model next to the _edgetpu one",
+    description:
+      "If the Edge TPU (or libedgetpu) is missing, run the CPU model next to the _edgetpu one",
   },
-  threads: { type: "string", description: "CPU inference threads (default 1; 1..16)", valueHint: "n" },
+  threads: {
+    type: "string",
+    description: "CPU inference threads (default 1; 1..16)",
+    valueHint: "n",
+  },
   "tflite-lib": {
     type: "string",
-    description: "Use this libtensorflowlite_c.so instead of the built-in TFLite 2.9 (env HAZARDCAM_TFLITE_LIB)",
+    description:
+      "Use this libtensorflowlite_c.so instead of the built-in TFLite 2.9 (env HAZARDCAM_TFLITE_LIB)",
     valueHint: "path",
   },
   "edgetpu-lib": {
@@ -61,17 +67,42 @@ export const detectorArgs = {
 } as const satisfies ArgsDef;
 
 export const runArgs = {
-  model: { type: "positional", description: "Detection model (.tflite; _edgetpu.tflite runs on the Coral)", required: true },
-  cam: {
+  model: {
     type: "positional",
-    description: "Camera index (0 = /dev/video0), device path, .mjpeg file, folder of JPEGs, or http(s) MJPEG URL",
+    description: "Detection model (.tflite; _edgetpu.tflite runs on the Coral)",
     required: true,
   },
-  thresh: { type: "positional", description: "Score threshold, 0 < t <= 1", default: "0.5", required: false },
-  w: { type: "positional", description: "Capture width in pixels", default: "640", required: false },
-  h: { type: "positional", description: "Capture height in pixels", default: "480", required: false },
+  cam: {
+    type: "positional",
+    description:
+      "Camera index (0 = /dev/video0), device path, .mjpeg file, folder of JPEGs, or http(s) MJPEG URL",
+    required: true,
+  },
+  thresh: {
+    type: "positional",
+    description: "Score threshold, 0 < t <= 1",
+    default: "0.5",
+    required: false,
+  },
+  w: {
+    type: "positional",
+    description: "Capture width in pixels",
+    default: "640",
+    required: false,
+  },
+  h: {
+    type: "positional",
+    description: "Capture height in pixels",
+    default: "480",
+    required: false,
+  },
   port: { type: "positional", description: "HTTP port", default: "8080", required: false },
-  outdir: { type: "positional", description: "Folder for event images", default: "./out", required: false },
+  outdir: {
+    type: "positional",
+    description: "Folder for event images",
+    default: "./out",
+    required: false,
+  },
   cooldown: {
     type: "positional",
     description: "Seconds between saved events, >= 0",
@@ -81,33 +112,76 @@ export const runArgs = {
   ...detectorArgs,
   fps: {
     type: "string",
-    description: "Frame rate for file sources (default 10) and asked of the camera (default: the camera's)",
+    description:
+      "Frame rate for file sources (default 10) and asked of the camera (default: the camera's)",
     valueHint: "n",
   },
-  bind: { type: "string", description: "Address to listen on (default 0.0.0.0, all interfaces)", valueHint: "addr" },
-  "keep-days": { type: "string", description: "Delete events older than this many days (default 30; 0 = never)", valueHint: "n" },
-  "max-events": { type: "string", description: "Keep at most this many events (default 10000; 0 = no limit)", valueHint: "n" },
+  bind: {
+    type: "string",
+    description: "Address to listen on (default 0.0.0.0, all interfaces)",
+    valueHint: "addr",
+  },
+  "keep-days": {
+    type: "string",
+    description: "Delete events older than this many days (default 30; 0 = never)",
+    valueHint: "n",
+  },
+  "max-events": {
+    type: "string",
+    description: "Keep at most this many events (default 10000; 0 = no limit)",
+    valueHint: "n",
+  },
   "min-free-mb": {
     type: "string",
     description: "Delete the oldest events while the disk has less free space (default 500)",
     valueHint: "mb",
   },
-  letterbox: { type: "boolean", description: "Keep the aspect ratio when resizing for the model (pad) instead of stretching" },
+  letterbox: {
+    type: "boolean",
+    description: "Keep the aspect ratio when resizing for the model (pad) instead of stretching",
+  },
 } as const satisfies ArgsDef;
 
-const POSITIONAL_ORDER = ["model", "cam", "thresh", "w", "h", "port", "outdir", "cooldown"] as const;
+const POSITIONAL_ORDER = [
+  "model",
+  "cam",
+  "thresh",
+  "w",
+  "h",
+  "port",
+  "outdir",
+  "cooldown",
+] as const;
+const POSITIONAL_DEFAULTS: Partial<Record<(typeof POSITIONAL_ORDER)[number], string>> = {
+  thresh: runArgs.thresh.default,
+  w: runArgs.w.default,
+  h: runArgs.h.default,
+  port: runArgs.port.default,
+  outdir: runArgs.outdir.default,
+  cooldown: runArgs.cooldown.default,
+};
 
 function flagString(p: ParsedArgv, name: string): string | undefined {
   const v = p.flags[name];
   return typeof v === "string" ? v : undefined;
 }
 
-function intFlag(p: ParsedArgv, name: string, dflt: number, min: number, max: number, what: string): number {
+function intFlag(
+  p: ParsedArgv,
+  name: string,
+  dflt: number,
+  min: number,
+  max: number,
+  what: string,
+): number {
   const raw = flagString(p, name);
   if (raw === undefined) return dflt;
   const n = parseInteger(raw);
   if (n === null || n < min || n > max) {
-    throw inputError("EARG_" + name.toUpperCase().replace(/-/g, "_"), `--${name} "${raw}" is not valid: expected ${what}`);
+    throw inputError(
+      "EARG_" + name.toUpperCase().replace(/-/g, "_"),
+      `--${name} "${raw}" is not valid: expected ${what}`,
+    );
   }
   return n;
 }
@@ -118,11 +192,24 @@ export function checkModelPath(model: string): string {
   try {
     st = statSync(path);
   } catch {
-    throw inputError("EMODEL_MISSING", `model "${model}" not found`, "give the path of a .tflite file, e.g. ./models/ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite");
+    throw inputError(
+      "EMODEL_MISSING",
+      `model "${model}" not found`,
+      "give the path of a .tflite file, e.g. ./models/ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite",
+    );
   }
-  if (!st.isFile()) throw inputError("EMODEL_NOT_FILE", `model "${model}" is not a file`, "give the path of a .tflite file");
+  if (!st.isFile())
+    throw inputError(
+      "EMODEL_NOT_FILE",
+      `model "${model}" is not a file`,
+      "give the path of a .tflite file",
+    );
   if (!model.toLowerCase().endsWith(".tflite")) {
-    throw inputError("EMODEL_EXT", `model "${model}" is not a .tflite file`, "give a TensorFlow Lite model, e.g. ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite");
+    throw inputError(
+      "EMODEL_EXT",
+      `model "${model}" is not a .tflite file`,
+      "give a TensorFlow Lite model, e.g. ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite",
+    );
   }
   try {
     accessSync(path, constants.R_OK);
@@ -135,7 +222,12 @@ export function checkModelPath(model: string): string {
 export function parseSource(cam: string): SourceSpec {
   if (/^\d+$/.test(cam)) {
     const n = Number(cam);
-    if (n > 63) throw inputError("ECAM", `camera index ${cam} is out of range`, "use 0..63 or a device path like /dev/video0");
+    if (n > 63)
+      throw inputError(
+        "ECAM",
+        `camera index ${cam} is out of range`,
+        "use 0..63 or a device path like /dev/video0",
+      );
     return { kind: "v4l2", device: `/dev/video${n}` };
   }
   if (/^https?:\/\//i.test(cam)) {
@@ -159,8 +251,13 @@ export function parseSource(cam: string): SourceSpec {
   }
   if (st.isDirectory()) return { kind: "jpeg-dir", path: resolve(cam) };
   if (st.isCharacterDevice()) return { kind: "v4l2", device: cam };
-  if (st.isFile() && /\.(mjpe?g|jpe?g)$/i.test(cam)) return { kind: "mjpeg-file", path: resolve(cam) };
-  throw inputError("ECAM", `camera "${cam}" is not a camera`, "use a camera index, a /dev/video* device, a .mjpeg file, a folder of JPEGs or an http(s) MJPEG URL");
+  if (st.isFile() && /\.(mjpe?g|jpe?g)$/i.test(cam))
+    return { kind: "mjpeg-file", path: resolve(cam) };
+  throw inputError(
+    "ECAM",
+    `camera "${cam}" is not a camera`,
+    "use a camera index, a /dev/video* device, a .mjpeg file, a folder of JPEGs or an http(s) MJPEG URL",
+  );
 }
 
 /** Creates outdir if needed and proves it is writable. */
@@ -169,13 +266,22 @@ export function checkOutdir(outdir: string): string {
   try {
     mkdirSync(path, { recursive: true });
   } catch (e) {
-    throw inputError("EOUTDIR", `outdir "${outdir}" cannot be created (${(e as NodeJS.ErrnoException).code ?? e})`, "pick a folder you can write to");
+    throw inputError(
+      "EOUTDIR",
+      `outdir "${outdir}" cannot be created (${(e as NodeJS.ErrnoException).code ?? e})`,
+      "pick a folder you can write to",
+    );
   }
-  if (!statSync(path).isDirectory()) throw inputError("EOUTDIR", `outdir "${outdir}" is not a folder`);
+  if (!statSync(path).isDirectory())
+    throw inputError("EOUTDIR", `outdir "${outdir}" is not a folder`);
   try {
     accessSync(path, constants.W_OK);
   } catch {
-    throw inputError("EOUTDIR", `outdir "${outdir}" is not writable`, "fix its permissions or pick another folder");
+    throw inputError(
+      "EOUTDIR",
+      `outdir "${outdir}" is not writable`,
+      "fix its permissions or pick another folder",
+    );
   }
   return path;
 }
@@ -183,26 +289,37 @@ export function checkOutdir(outdir: string): string {
 export function buildConfig(p: ParsedArgv): Config {
   const pos = p.positionals;
   if (pos.length === 0) throw inputError("EARG_MISSING", "missing <model> and <cam>");
-  if (pos.length === 1) throw inputError("EARG_MISSING", "missing <cam> (a camera index such as 0, or a device path)");
+  if (pos.length === 1)
+    throw inputError("EARG_MISSING", "missing <cam> (a camera index such as 0, or a device path)");
   if (pos.length > POSITIONAL_ORDER.length) {
-    throw inputError("EARG_EXTRA", `too many arguments: "${pos.slice(POSITIONAL_ORDER.length).join(" ")}"`, `expected at most ${POSITIONAL_ORDER.length}`);
+    throw inputError(
+      "EARG_EXTRA",
+      `too many arguments: "${pos.slice(POSITIONAL_ORDER.length).join(" ")}"`,
+      `expected at most ${POSITIONAL_ORDER.length}`,
+    );
   }
   const at = (name: (typeof POSITIONAL_ORDER)[number]): string => {
     const i = POSITIONAL_ORDER.indexOf(name);
-    return pos[i] ?? String(runArgs[name].default);
+    return pos[i] ?? String(POSITIONAL_DEFAULTS[name] ?? "");
   };
 
   const threshRaw = at("thresh");
   const threshold = parseNumber(threshRaw);
   if (threshold === null || threshold <= 0 || threshold > 1) {
-    throw inputError("EARG_THRESH", `threshold "${threshRaw}" is not valid: expected a number with 0 < thresh <= 1, e.g. 0.5`);
+    throw inputError(
+      "EARG_THRESH",
+      `threshold "${threshRaw}" is not valid: expected a number with 0 < thresh <= 1, e.g. 0.5`,
+    );
   }
   const side = (name: "w" | "h"): number => {
     const raw = at(name);
     const n = parseInteger(raw);
     const what = name === "w" ? "width" : "height";
     if (n === null || n <= 0 || n > MAX_SIDE) {
-      throw inputError("EARG_SIZE", `${what} "${raw}" is not valid: expected a whole number of pixels from 1 to ${MAX_SIDE}`);
+      throw inputError(
+        "EARG_SIZE",
+        `${what} "${raw}" is not valid: expected a whole number of pixels from 1 to ${MAX_SIDE}`,
+      );
     }
     return n;
   };
@@ -211,12 +328,18 @@ export function buildConfig(p: ParsedArgv): Config {
   const portRaw = at("port");
   const port = parseInteger(portRaw);
   if (port === null || port < 1 || port > 65535) {
-    throw inputError("EARG_PORT", `port "${portRaw}" is not valid: expected a whole number from 1 to 65535`);
+    throw inputError(
+      "EARG_PORT",
+      `port "${portRaw}" is not valid: expected a whole number from 1 to 65535`,
+    );
   }
   const coolRaw = at("cooldown");
   const cooldownSec = parseNumber(coolRaw);
   if (cooldownSec === null || cooldownSec < 0) {
-    throw inputError("EARG_COOLDOWN", `cooldown "${coolRaw}" is not valid: expected seconds >= 0, e.g. 2`);
+    throw inputError(
+      "EARG_COOLDOWN",
+      `cooldown "${coolRaw}" is not valid: expected seconds >= 0, e.g. 2`,
+    );
   }
   const model = checkModelPath(at("model"));
   const cam = at("cam");
@@ -225,7 +348,11 @@ export function buildConfig(p: ParsedArgv): Config {
   let fps = source.kind === "v4l2" || source.kind === "http" ? 0 : 10;
   if (fpsRaw !== undefined) {
     const n = parseNumber(fpsRaw);
-    if (n === null || n <= 0 || n > 240) throw inputError("EARG_FPS", `--fps "${fpsRaw}" is not valid: expected a number from 0 to 240`);
+    if (n === null || n <= 0 || n > 240)
+      throw inputError(
+        "EARG_FPS",
+        `--fps "${fpsRaw}" is not valid: expected a number from 0 to 240`,
+      );
     fps = n;
   }
   const outdir = checkOutdir(at("outdir"));
@@ -244,7 +371,14 @@ export function buildConfig(p: ParsedArgv): Config {
     threads: intFlag(p, "threads", 1, 1, 16, "a whole number of threads from 1 to 16"),
     fps,
     keepDays: intFlag(p, "keep-days", 30, 0, 36500, "a whole number of days (0 = keep forever)"),
-    maxEvents: intFlag(p, "max-events", 10000, 0, 10_000_000, "a whole number of events (0 = no limit)"),
+    maxEvents: intFlag(
+      p,
+      "max-events",
+      10000,
+      0,
+      10_000_000,
+      "a whole number of events (0 = no limit)",
+    ),
     minFreeMb: intFlag(p, "min-free-mb", 500, 0, 10_000_000, "a whole number of megabytes"),
     tfliteLib: flagString(p, "tflite-lib") ?? null,
     edgetpuLib: flagString(p, "edgetpu-lib") ?? null,

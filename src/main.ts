@@ -3,6 +3,7 @@
  *   hazardcam <model> <cam> [thresh] [w] [h] [port] [outdir] [cooldown] [--flags]
  *   hazardcam detect <model> <image...>
  *   hazardcam devices
+ *   hazardcam service install <run args> | uninstall
  */
 import { defineCommand, renderUsage, type ArgsDef, type CommandDef } from "citty";
 import { parseArgv, parseInteger, parseNumber } from "./args.ts";
@@ -27,13 +28,47 @@ const devicesArgs = {
   json: { type: "boolean", description: "Print JSON" },
 } as const satisfies ArgsDef;
 
+const serviceFlags = {
+  name: { type: "string", description: "Unit name (default hazardcam)", valueHint: "name" },
+  "unit-dir": {
+    type: "string",
+    description: "Where to write the unit (default /etc/systemd/system)",
+    valueHint: "dir",
+  },
+  user: {
+    type: "string",
+    description: "User to run as (default: the user who ran sudo)",
+    valueHint: "name",
+  },
+} as const satisfies ArgsDef;
+
+const serviceArgs = {
+  action: {
+    type: "positional",
+    description: "install <run arguments...> | uninstall",
+    required: true,
+  },
+  ...serviceFlags,
+  ...runArgs,
+} as const satisfies ArgsDef;
+
 const detectCmd = defineCommand({
   meta: { name: "detect", description: "Detect objects in images and print them with timings" },
   args: detectArgs,
 });
 const devicesCmd = defineCommand({
-  meta: { name: "devices", description: "List cameras (formats, sizes), Edge TPUs and library versions" },
+  meta: {
+    name: "devices",
+    description: "List cameras (formats, sizes), Edge TPUs and library versions",
+  },
   args: devicesArgs,
+});
+const serviceCmd = defineCommand({
+  meta: {
+    name: "service",
+    description: "Install or remove a systemd unit that runs hazardcam with these arguments",
+  },
+  args: serviceArgs,
 });
 const mainCmd = defineCommand({
   meta: {
@@ -43,14 +78,18 @@ const mainCmd = defineCommand({
   },
   args: {
     ...runArgs,
-    version: { type: "boolean", description: "Print the version, the TFLite version and the libedgetpu version" },
+    version: {
+      type: "boolean",
+      description: "Print the version, the TFLite version and the libedgetpu version",
+    },
   },
-  subCommands: { detect: detectCmd, devices: devicesCmd },
+  subCommands: { detect: detectCmd, devices: devicesCmd, service: serviceCmd },
 });
 
 const SUBCOMMANDS: Record<string, CommandDef<ArgsDef>> = {
   detect: detectCmd as CommandDef<ArgsDef>,
   devices: devicesCmd as CommandDef<ArgsDef>,
+  service: serviceCmd as CommandDef<ArgsDef>,
 };
 
 async function usage(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<string> {
@@ -69,26 +108,78 @@ async function runDetectCommand(argv: string[]): Promise<number> {
   applyLibFlags(p.flags);
   const [model, ...images] = p.positionals;
   if (!model) throw inputError("EARG_MISSING", "missing <model>");
-  if (images.length === 0) throw inputError("EARG_MISSING", "missing <image...>: give one or more JPEG or BMP files");
+  if (images.length === 0)
+    throw inputError("EARG_MISSING", "missing <image...>: give one or more JPEG or BMP files");
   checkModelPath(model);
   const threshRaw = typeof p.flags.thresh === "string" ? p.flags.thresh : "0.5";
   const threshold = parseNumber(threshRaw);
   if (threshold === null || threshold <= 0 || threshold > 1) {
-    throw inputError("EARG_THRESH", `--thresh "${threshRaw}" is not valid: expected 0 < thresh <= 1`);
+    throw inputError(
+      "EARG_THRESH",
+      `--thresh "${threshRaw}" is not valid: expected 0 < thresh <= 1`,
+    );
   }
   const threadsRaw = typeof p.flags.threads === "string" ? p.flags.threads : "1";
   const threads = parseInteger(threadsRaw);
-  if (threads === null || threads < 1 || threads > 16) throw inputError("EARG_THREADS", `--threads "${threadsRaw}" is not valid: expected 1..16`);
+  if (threads === null || threads < 1 || threads > 16)
+    throw inputError("EARG_THREADS", `--threads "${threadsRaw}" is not valid: expected 1..16`);
   const { runDetect } = await import("./cli/detect.ts");
-  return runDetect({ model, images, threshold, json: p.flags.json === true, threads, cpuFallback: p.flags["cpu-fallback"] === true });
+  return runDetect({
+    model,
+    images,
+    threshold,
+    json: p.flags.json === true,
+    threads,
+    cpuFallback: p.flags["cpu-fallback"] === true,
+  });
 }
 
 async function runDevicesCommand(argv: string[]): Promise<number> {
   const p = parseArgv(argv, devicesArgs);
   applyLibFlags(p.flags);
-  if (p.positionals.length > 0) throw inputError("EARG_EXTRA", `devices takes no arguments (got "${p.positionals.join(" ")}")`);
+  if (p.positionals.length > 0)
+    throw inputError("EARG_EXTRA", `devices takes no arguments (got "${p.positionals.join(" ")}")`);
   const { runDevices } = await import("./cli/devices.ts");
   return runDevices({ json: p.flags.json === true });
+}
+
+async function runServiceCommand(argv: string[]): Promise<number> {
+  const p = parseArgv(argv, serviceArgs);
+  const [action, ...runPositionals] = p.positionals;
+  const svc = await import("./cli/service.ts");
+  const name = typeof p.flags.name === "string" ? p.flags.name : "hazardcam";
+  if (!/^[A-Za-z0-9_.@-]+$/.test(name))
+    throw inputError("EARG_NAME", `--name "${name}" is not a valid unit name`);
+  const unitDir =
+    typeof p.flags["unit-dir"] === "string" ? p.flags["unit-dir"] : "/etc/systemd/system";
+  if (action === "uninstall") {
+    const removed = svc.uninstallService({ name, unitDir });
+    console.log(
+      removed
+        ? `removed ${removed}\nrun: sudo systemctl daemon-reload`
+        : `no ${name}.service in ${unitDir}`,
+    );
+    if (removed) console.log(`(stop it first if it runs: sudo systemctl disable --now ${name})`);
+    return 0;
+  }
+  if (action !== "install")
+    throw inputError(
+      "EARG_ACTION",
+      `service needs "install <arguments>" or "uninstall" (got "${action ?? ""}")`,
+    );
+  const runFlags = Object.entries(p.flags).filter(([k]) => !(k in serviceFlags));
+  const config = buildConfig({ positionals: runPositionals, flags: Object.fromEntries(runFlags) });
+  const extra = runFlags.map(([k, v]) =>
+    v === true ? `--${k}` : v === false ? `--no-${k}` : `--${k}=${v}`,
+  );
+  const user = typeof p.flags.user === "string" ? p.flags.user : svc.defaultServiceUser();
+  const path = svc.installService(config, extra, { name, unitDir, user });
+  console.log(`wrote ${path} (runs as ${user})`);
+  console.log(
+    `enable and start it:  sudo systemctl daemon-reload && sudo systemctl enable --now ${name}`,
+  );
+  console.log(`follow its log:       journalctl -u ${name} -f`);
+  return 0;
 }
 
 async function printVersion(): Promise<number> {
@@ -119,7 +210,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     try {
-      return first === "detect" ? await runDetectCommand(rest) : await runDevicesCommand(rest);
+      if (first === "detect") return await runDetectCommand(rest);
+      if (first === "service") return await runServiceCommand(rest);
+      return await runDevicesCommand(rest);
     } catch (e) {
       return fail(e, sub, mainCmd as CommandDef<ArgsDef>);
     }
@@ -136,7 +229,11 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function fail(e: unknown, cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<number> {
+async function fail(
+  e: unknown,
+  cmd: CommandDef<ArgsDef>,
+  parent?: CommandDef<ArgsDef>,
+): Promise<number> {
   if (e instanceof HcError) {
     process.stderr.write(`hazardcam: ${e.message}\n`);
     if (e.exitCode === 2 && e.code.startsWith("EARG")) {

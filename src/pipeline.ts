@@ -75,7 +75,14 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
 
   let latest: FrameState | null = null;
   let annotated: Uint8Array | null = null;
-  let capStatus: CaptureStatus = { online: false, offlineReason: "starting", captureFps: 0, framesCorrupt: 0, framesDropped: 0, lastError: null };
+  let capStatus: CaptureStatus = {
+    online: false,
+    offlineReason: "starting",
+    captureFps: 0,
+    framesCorrupt: 0,
+    framesDropped: 0,
+    lastError: null,
+  };
   let detectorInfo: DetectorInfo | null = null;
   let sourceInfo: SourceInfo | null = null;
   let detectError: string | null = null;
@@ -83,7 +90,10 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
   const snapshotWaiters = new Map<number, (e: EventRecord | null) => void>();
   let nextSnapshotId = 1;
   let stopped: Promise<void> | null = null;
-  const stopAcks = { capture: Promise.withResolvers<void>(), detect: Promise.withResolvers<void>() };
+  const stopAcks = {
+    capture: Promise.withResolvers<void>(),
+    detect: Promise.withResolvers<void>(),
+  };
 
   const ready = Promise.withResolvers<void>();
   let gotSource = false;
@@ -116,7 +126,9 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
         sourceInfo = msg.info;
         if (!gotSource) {
           gotSource = true;
-          camLog.info(`${msg.info.description}${msg.info.sizeNote ? ` (${msg.info.sizeNote})` : ""}`);
+          camLog.info(
+            `${msg.info.description}${msg.info.sizeNote ? ` (${msg.info.sizeNote})` : ""}`,
+          );
           if (detectorInfo) ready.resolve();
         }
         break;
@@ -182,8 +194,14 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
   capture.onerror = onWorkerError("capture");
   detect.onerror = onWorkerError("detect");
 
-  detect.postMessage({ type: "init", config, libs, capturePort: channel.port2 } satisfies ToDetect, [channel.port2]);
-  capture.postMessage({ type: "init", config, libs, detectPort: channel.port1 } satisfies ToCapture, [channel.port1]);
+  detect.postMessage(
+    { type: "init", config, libs, capturePort: channel.port2 } satisfies ToDetect,
+    [channel.port2],
+  );
+  capture.postMessage(
+    { type: "init", config, libs, detectPort: channel.port1 } satisfies ToCapture,
+    [channel.port1],
+  );
 
   async function stop(): Promise<void> {
     if (stopped) return stopped;
@@ -191,7 +209,10 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
       capture.postMessage({ type: "stop" } satisfies ToCapture);
       detect.postMessage({ type: "stop" } satisfies ToDetect);
       const timeout = Bun.sleep(STOP_TIMEOUT_MS).then(() => "timeout" as const);
-      const r = await Promise.race([Promise.all([stopAcks.capture.promise, stopAcks.detect.promise]), timeout]);
+      const r = await Promise.race([
+        Promise.all([stopAcks.capture.promise, stopAcks.detect.promise]),
+        timeout,
+      ]);
       if (r === "timeout") log.warn("workers did not stop in time; terminating them");
       capture.terminate();
       detect.terminate();
@@ -272,7 +293,17 @@ export function noSignal(width: number, height: number, reason: string): Uint8Ar
   const rgb = new Uint8Array(w * h * 3).fill(24);
   const scale = w >= 640 ? 3 : 2;
   drawText(rgb, w, h, 16, Math.round(h / 2) - 12 * scale, "NO SIGNAL", scale, 0xff5252, -1);
-  drawText(rgb, w, h, 16, Math.round(h / 2), reason.slice(0, Math.floor((w - 32) / 8)), 1, 0xffffff, -1);
+  drawText(
+    rgb,
+    w,
+    h,
+    16,
+    Math.round(h / 2),
+    reason.slice(0, Math.floor((w - 32) / 8)),
+    1,
+    0xffffff,
+    -1,
+  );
   drawText(rgb, w, h, 16, Math.round(h / 2) + 16, time, 1, 0xbbbbbb, -1);
   const jpeg = jpegEncode(rgb, w, h, 70);
   noSignalCache = { key, jpeg };

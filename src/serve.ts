@@ -83,15 +83,25 @@ export async function serve(config: Config): Promise<number> {
     archive.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || /in use/i.test(errorMessage(e))) {
-      throw inputError("EARG_PORT", `port ${config.port} is already in use`, `stop the other program (\`ss -ltnp 'sport = :${config.port}'\`) or pick another port`);
+      throw inputError(
+        "EARG_PORT",
+        `port ${config.port} is already in use`,
+        `stop the other program (\`ss -ltnp 'sport = :${config.port}'\`) or pick another port`,
+      );
     }
     if (code === "EACCES") {
-      throw inputError("EARG_PORT", `port ${config.port} needs root`, "use a port above 1023, e.g. 8080");
+      throw inputError(
+        "EARG_PORT",
+        `port ${config.port} needs root`,
+        "use a port above 1023, e.g. 8080",
+      );
     }
     throw e;
   }
   const shownHost = config.bind === "0.0.0.0" || config.bind === "::" ? hostname() : config.bind;
-  httpLog.info(`listening on http://${shownHost}:${config.port}/ (bind ${config.bind}) after ${Date.now() - startedAt} ms`);
+  httpLog.info(
+    `listening on http://${shownHost}:${config.port}/ (bind ${config.bind}) after ${Date.now() - startedAt} ms`,
+  );
 
   const done = Promise.withResolvers<number>();
   let stopping = false;

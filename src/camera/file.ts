@@ -25,7 +25,11 @@ abstract class PacedSource implements FrameSource {
   async open(): Promise<SourceInfo> {
     this.frames = this.load();
     if (this.frames.length === 0) {
-      throw inputError("ECAM", `"${this.path}" holds no JPEG frames`, "give an MJPEG file (concatenated JPEGs) or a folder of .jpg files");
+      throw inputError(
+        "ECAM",
+        `"${this.path}" holds no JPEG frames`,
+        "give an MJPEG file (concatenated JPEGs) or a folder of .jpg files",
+      );
     }
     const first = this.frames[0] as Uint8Array;
     const dims = jpegInfo(first);
@@ -61,7 +65,14 @@ abstract class PacedSource implements FrameSource {
     this.nextDueAt += periodMs;
     const data = this.frames[this.index] as Uint8Array;
     this.index = (this.index + 1) % this.frames.length;
-    return { data, format: "jpeg", width: this.width, height: this.height, grabbedAt: Date.now(), dropped };
+    return {
+      data,
+      format: "jpeg",
+      width: this.width,
+      height: this.height,
+      grabbedAt: Date.now(),
+      dropped,
+    };
   }
 
   close(): void {

@@ -1,7 +1,13 @@
 /** An MJPEG stream over HTTP (another hazardcam's /video?raw=1, an ESP32-CAM, an IP camera). */
 import { jpegInfo } from "../native/shim.ts";
 import { MjpegSplitter } from "./mjpeg.ts";
-import { SourceLost, type FrameSource, type RawFrame, type SourceInfo, type SourceOptions } from "./source.ts";
+import {
+  SourceLost,
+  type FrameSource,
+  type RawFrame,
+  type SourceInfo,
+  type SourceOptions,
+} from "./source.ts";
 
 const CONNECT_TIMEOUT_MS = 5000;
 const STALL_MS = 5000;
@@ -33,12 +39,15 @@ export class HttpMjpegSource implements FrameSource {
     try {
       res = await fetch(this.url, { signal: this.abort.signal });
     } catch (e) {
-      throw new SourceLost(`${this.redacted()}: cannot connect (${(e as Error).message})`, "check the URL and that the camera is on");
+      throw new SourceLost(
+        `${this.redacted()}: cannot connect (${(e as Error).message})`,
+        "check the URL and that the camera is on",
+      );
     } finally {
       clearTimeout(timer);
     }
     if (!res.ok || !res.body) throw new SourceLost(`${this.redacted()}: HTTP ${res.status}`);
-    this.reader = res.body.getReader();
+    this.reader = res.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
     this.parser = new MjpegSplitter();
     this.queue = [];
     const first = await this.readFrame();
@@ -50,7 +59,13 @@ export class HttpMjpegSource implements FrameSource {
       dims.width !== this.opts.width || dims.height !== this.opts.height
         ? `asked for ${this.opts.width}x${this.opts.height}, the stream is ${dims.width}x${dims.height}`
         : null;
-    return { description: `${this.redacted()} MJPG ${dims.width}x${dims.height}`, width: dims.width, height: dims.height, format: "MJPG", sizeNote };
+    return {
+      description: `${this.redacted()} MJPG ${dims.width}x${dims.height}`,
+      width: dims.width,
+      height: dims.height,
+      format: "MJPG",
+      sizeNote,
+    };
   }
 
   private async readFrame(): Promise<Uint8Array> {
@@ -59,9 +74,12 @@ export class HttpMjpegSource implements FrameSource {
     while (this.queue.length === 0) {
       let timer: Timer | undefined;
       const stalled = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new SourceLost(`${this.redacted()} sent nothing for ${STALL_MS / 1000} s`)), STALL_MS);
+        timer = setTimeout(
+          () => reject(new SourceLost(`${this.redacted()} sent nothing for ${STALL_MS / 1000} s`)),
+          STALL_MS,
+        );
       });
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let chunk: Awaited<ReturnType<ReadableStreamDefaultReader<Uint8Array>["read"]>>;
       try {
         chunk = await Promise.race([reader.read(), stalled]);
       } catch (e) {
@@ -82,7 +100,14 @@ export class HttpMjpegSource implements FrameSource {
     const dropped = this.queue.length;
     const newest = dropped > 0 ? (this.queue.pop() as Uint8Array) : frame;
     this.queue = [];
-    return { data: newest, format: "jpeg", width: this.width, height: this.height, grabbedAt: Date.now(), dropped };
+    return {
+      data: newest,
+      format: "jpeg",
+      width: this.width,
+      height: this.height,
+      grabbedAt: Date.now(),
+      dropped,
+    };
   }
 
   close(): void {

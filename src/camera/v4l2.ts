@@ -1,6 +1,12 @@
 /** A V4L2 camera through the shim: MJPEG preferred, YUYV otherwise; the newest frame wins. */
 import { Camera, ShimError } from "../native/shim.ts";
-import { SourceLost, type FrameSource, type RawFrame, type SourceInfo, type SourceOptions } from "./source.ts";
+import {
+  SourceLost,
+  type FrameSource,
+  type RawFrame,
+  type SourceInfo,
+  type SourceOptions,
+} from "./source.ts";
 
 /** One poll wait (ms): short, so the Worker's message queue (stop, snapshot) is read between waits. */
 const GRAB_SLICE_MS = 100;
@@ -23,7 +29,12 @@ export class V4l2Source implements FrameSource {
     this.close();
     const cam = Camera.open(this.device);
     try {
-      const got = cam.start({ width: this.opts.width, height: this.opts.height, fps: this.opts.fps, buffers: 4 });
+      const got = cam.start({
+        width: this.opts.width,
+        height: this.opts.height,
+        fps: this.opts.fps,
+        buffers: 4,
+      });
       this.cam = cam;
       this.width = got.width;
       this.height = got.height;
@@ -69,7 +80,10 @@ export class V4l2Source implements FrameSource {
         }
       }
       if (performance.now() - startedAt > STALL_MS) {
-        throw new SourceLost(`${this.device} sent no frame for ${STALL_MS / 1000} s`, "check the USB cable and power");
+        throw new SourceLost(
+          `${this.device} sent no frame for ${STALL_MS / 1000} s`,
+          "check the USB cable and power",
+        );
       }
       // Let the Worker handle its messages between waits.
       await new Promise<void>((r) => setImmediate(r));

@@ -80,11 +80,18 @@ export async function runDevices(opts: { json: boolean }): Promise<number> {
     }
   }
   if (opts.json) {
-    console.log(JSON.stringify({ cameras: cams, edgetpus: tpus, edgetpuError: tpuError, versions: v }, null, 2));
+    console.log(
+      JSON.stringify(
+        { cameras: cams, edgetpus: tpus, edgetpuError: tpuError, versions: v },
+        null,
+        2,
+      ),
+    );
     return 0;
   }
   console.log("Cameras:");
-  if (cams.length === 0) console.log("  none found (/dev/video*): is the camera plugged in? `lsusb`, `dmesg | tail`");
+  if (cams.length === 0)
+    console.log("  none found (/dev/video*): is the camera plugged in? `lsusb`, `dmesg | tail`");
   for (const c of cams) {
     if (c.error) {
       console.log(`  ${c.device}: ${c.error}`);

@@ -21,7 +21,13 @@ export function overlayText(o: OverlayInfo): string {
 }
 
 /** Draws in place. `detections` are already filtered by the threshold. */
-export function annotate(rgb: Uint8Array, width: number, height: number, detections: readonly Detection[], info: OverlayInfo): void {
+export function annotate(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  detections: readonly Detection[],
+  info: OverlayInfo,
+): void {
   const scale = width >= 1280 ? 2 : 1;
   const thickness = Math.max(2, Math.round(width / 320));
   for (const d of detections) {
@@ -35,5 +41,15 @@ export function annotate(rgb: Uint8Array, width: number, height: number, detecti
     const ty = y0 >= 10 * scale ? y0 - 10 * scale : y0 + thickness;
     drawText(rgb, width, height, x0, ty, label, scale, TEXT_RGB, color);
   }
-  drawText(rgb, width, height, 4, 4, overlayText(info), scale + (width >= 640 ? 1 : 0), TEXT_RGB, LABEL_BG);
+  drawText(
+    rgb,
+    width,
+    height,
+    4,
+    4,
+    overlayText(info),
+    scale + (width >= 640 ? 1 : 0),
+    TEXT_RGB,
+    LABEL_BG,
+  );
 }

@@ -75,7 +75,7 @@ let lastResultAt = 0;
 let detectFps = 0;
 const pendingSnapshots: number[] = [];
 
-function post(msg: FromCapture, transfer: Transferable[] = []): void {
+function post(msg: FromCapture, transfer: ArrayBuffer[] = []): void {
   self.postMessage(msg, transfer);
 }
 
@@ -95,7 +95,8 @@ function takeRgb(size: number): Uint8Array {
 }
 
 function releaseRgb(f: Frame | null): void {
-  if (f && f !== pending && f !== latest && f !== lastDetected && spareRgb.length < 4) spareRgb.push(f.rgb);
+  if (f && f !== pending && f !== latest && f !== lastDetected && spareRgb.length < 4)
+    spareRgb.push(f.rgb);
 }
 
 function decode(raw: RawFrame): Frame | null {
@@ -104,16 +105,34 @@ function decode(raw: RawFrame): Frame | null {
   try {
     if (raw.format === "yuyv") {
       yuyvToRgb(raw.data, raw.width, raw.height, rgb);
-      return { seq: ++seq, grabbedAt: raw.grabbedAt, width: raw.width, height: raw.height, rgb, jpeg: jpegEncode(rgb, raw.width, raw.height, STREAM_QUALITY) };
+      return {
+        seq: ++seq,
+        grabbedAt: raw.grabbedAt,
+        width: raw.width,
+        height: raw.height,
+        rgb,
+        jpeg: jpegEncode(rgb, raw.width, raw.height, STREAM_QUALITY),
+      };
     }
     const d = jpegDecode(raw.data, rgb);
     // A camera may change size mid-stream (a reconnect at another mode): trust the JPEG.
-    return { seq: ++seq, grabbedAt: raw.grabbedAt, width: d.width, height: d.height, rgb: d.rgb, jpeg: raw.data.slice() };
+    return {
+      seq: ++seq,
+      grabbedAt: raw.grabbedAt,
+      width: d.width,
+      height: d.height,
+      rgb: d.rgb,
+      jpeg: raw.data.slice(),
+    };
   } catch (e) {
     spareRgb.push(rgb);
     if (e instanceof ShimError) {
       status.framesCorrupt++;
-      log.once("corrupt", "warn", `skipping a corrupt frame (${e.message}); further ones are only counted in /status`);
+      log.once(
+        "corrupt",
+        "warn",
+        `skipping a corrupt frame (${e.message}); further ones are only counted in /status`,
+      );
       return null;
     }
     throw e;
@@ -123,7 +142,12 @@ function decode(raw: RawFrame): Frame | null {
 function encodeAnnotated(f: Frame, dets: Detection[], quality: number): Uint8Array {
   const copy = takeRgb(f.rgb.length);
   copy.set(f.rgb);
-  annotate(copy, f.width, f.height, dets, { people: countPeople(dets), inferMs, fps: status.captureFps, backend });
+  annotate(copy, f.width, f.height, dets, {
+    people: countPeople(dets),
+    inferMs,
+    fps: status.captureFps,
+    backend,
+  });
   const jpeg = jpegEncode(copy, f.width, f.height, quality);
   spareRgb.push(copy);
   return jpeg;
@@ -155,7 +179,10 @@ function makeEvent(f: Frame, dets: Detection[], reason: "auto" | "snapshot"): Ev
 
 function sendEvent(ev: EventData, snapshotId: number | null): void {
   cooldown.saved();
-  post({ type: "event", event: ev, snapshotId }, [ev.jpeg.buffer, ev.thumbJpeg.buffer]);
+  post({ type: "event", event: ev, snapshotId }, [
+    ev.jpeg.buffer as ArrayBuffer,
+    ev.thumbJpeg.buffer as ArrayBuffer,
+  ]);
 }
 
 function serveSnapshots(): void {
@@ -174,7 +201,7 @@ function startDetection(f: Frame): void {
   detectorBusy = true;
   releaseRgb(pending);
   pending = f;
-  port.postMessage({ type: "infer", seq: f.seq, input }, [input.buffer]);
+  port.postMessage({ type: "infer", seq: f.seq, input }, [input.buffer as ArrayBuffer]);
 }
 
 function onDetect(msg: DetectToCapture): void {
@@ -224,8 +251,8 @@ function publish(f: Frame): void {
   // The RGB stays here; only JPEG bytes cross threads. f.jpeg is kept for snapshots, so copy it.
   const jpeg = f.jpeg.slice();
   state.jpeg = jpeg;
-  const transfer: Transferable[] = [jpeg.buffer];
-  if (annotated) transfer.push(annotated.buffer);
+  const transfer: ArrayBuffer[] = [jpeg.buffer as ArrayBuffer];
+  if (annotated) transfer.push(annotated.buffer as ArrayBuffer);
   post({ type: "frame", state, annotated, status: { ...status } }, transfer);
 }
 
@@ -242,7 +269,11 @@ async function openSource(first: boolean): Promise<boolean> {
   let backoffMs = BACKOFF_MIN_MS;
   for (;;) {
     if (stopping) return false;
-    const s = createSource(config.source, { width: config.width, height: config.height, fps: config.fps });
+    const s = createSource(config.source, {
+      width: config.width,
+      height: config.height,
+      fps: config.fps,
+    });
     try {
       const info = await s.open();
       source = s;
@@ -262,7 +293,11 @@ async function openSource(first: boolean): Promise<boolean> {
       }
       const reason = (e as Error).message;
       setOffline(reason);
-      log.once("lost", "warn", `camera unavailable: ${reason}; retrying every ${BACKOFF_MAX_MS / 1000} s at most`);
+      log.once(
+        "lost",
+        "warn",
+        `camera unavailable: ${reason}; retrying every ${BACKOFF_MAX_MS / 1000} s at most`,
+      );
       await Bun.sleep(backoffMs);
       backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
     }
@@ -319,7 +354,7 @@ self.onmessage = (ev: MessageEvent<ToCapture>) => {
       cooldown = new Cooldown(config.cooldownSec);
       configureLibs(msg.libs);
       port = msg.detectPort;
-      port.onmessage = (e: MessageEvent<DetectToCapture>) => onDetect(e.data);
+      port.onmessage = (e) => onDetect(e.data as DetectToCapture);
       run().catch((e) => post({ type: "fatal", error: toWireError(e) }));
       break;
     case "want-annotated":

@@ -26,7 +26,7 @@ function post(msg: FromDetect): void {
   self.postMessage(msg);
 }
 
-function toCapture(msg: DetectToCapture, transfer: Transferable[] = []): void {
+function toCapture(msg: DetectToCapture, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(msg, transfer);
 }
 
@@ -34,19 +34,30 @@ function onInfer(config: Config, msg: CaptureToDetect): void {
   const d = detector;
   if (!d) return;
   try {
-    const r = d.inferInput(msg.input, config.threshold);
+    const r = d.inferRgb300(msg.input, { threshold: config.threshold });
     if (failing) {
       failing = false;
       log.clear("invoke");
       log.info("inference works again");
     }
-    toCapture({ type: "result", seq: msg.seq, detections: r.detections, inferMs: r.inferMs, input: msg.input }, [msg.input.buffer]);
+    toCapture(
+      {
+        type: "result",
+        seq: msg.seq,
+        detections: r.detections,
+        inferMs: r.inferMs,
+        input: msg.input,
+      },
+      [msg.input.buffer as ArrayBuffer],
+    );
   } catch (e) {
     failing = true;
     const message = (e as Error).message;
     log.once("invoke", "error", `invoke failed: ${message}`);
     post({ type: "error", message });
-    toCapture({ type: "failed", seq: msg.seq, message, input: msg.input }, [msg.input.buffer]);
+    toCapture({ type: "failed", seq: msg.seq, message, input: msg.input }, [
+      msg.input.buffer as ArrayBuffer,
+    ]);
   }
 }
 
@@ -57,7 +68,11 @@ self.onmessage = (ev: MessageEvent<ToDetect>) => {
     configureLibs(msg.libs);
     port = msg.capturePort;
     try {
-      detector = Detector.open({ modelPath: config.model, threads: config.threads, cpuFallback: config.cpuFallback, letterbox: config.letterbox });
+      detector = Detector.open({
+        modelPath: config.model,
+        threads: config.threads,
+        cpuFallback: config.cpuFallback,
+      });
     } catch (e) {
       post({ type: "fatal", error: toWireError(e) });
       return;
@@ -71,7 +86,7 @@ self.onmessage = (ev: MessageEvent<ToDetect>) => {
       inputWidth: detector.inputWidth,
       inputHeight: detector.inputHeight,
     };
-    port.onmessage = (e: MessageEvent<CaptureToDetect>) => onInfer(config, e.data);
+    port.onmessage = (e) => onInfer(config, e.data as CaptureToDetect);
     toCapture({ type: "ready", info });
     post({ type: "ready", info });
   } else if (msg.type === "stop") {

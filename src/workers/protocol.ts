@@ -57,7 +57,8 @@ export interface DetectorInfo {
   inputHeight: number;
 }
 
-export type ToDetect = { type: "init"; config: Config; libs: LibPaths; capturePort: MessagePort } | { type: "stop" };
+export type ToDetect =
+  { type: "init"; config: Config; libs: LibPaths; capturePort: MessagePort } | { type: "stop" };
 
 export type FromDetect =
   | { type: "ready"; info: DetectorInfo }
