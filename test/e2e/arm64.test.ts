@@ -1,0 +1,97 @@
+/**
+ * The Pi binary under qemu as a Cortex-A72 (a Pi 4 has no LSE atomics): --version, detect on
+ * kite_and_cold.jpg, and the server on the bundled clip answering /status.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { CLIP, CPU_MODEL, freePort, root, tempDir } from "./harness.ts";
+
+const bin = join(root, "dist/hazardcam-linux-arm64");
+const qemu = Bun.which("qemu-aarch64");
+const QEMU = [qemu ?? "qemu-aarch64", "-cpu", "cortex-a72", "-L", "/usr/aarch64-linux-gnu"];
+const ready = existsSync(bin) && qemu !== null && process.arch === "x64";
+
+describe.skipIf(!ready && !process.env.CI)(
+  "arm64 binary under qemu-aarch64 -cpu cortex-a72",
+  () => {
+    test("it was built (CI builds both arches)", () => {
+      expect(existsSync(bin)).toBe(true);
+      expect(qemu).not.toBeNull();
+    });
+
+    test("--version", () => {
+      const r = Bun.spawnSync([...QEMU, bin, "--version"], {
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: 120000,
+      });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.toString()).toContain("TFLite 2.9.0");
+    }, 120000);
+
+    test("detect finds the five people of kite_and_cold.jpg", () => {
+      const r = Bun.spawnSync(
+        [
+          ...QEMU,
+          bin,
+          "detect",
+          CPU_MODEL,
+          join(root, "test/fixtures/kite_and_cold.jpg"),
+          "--json",
+        ],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+          timeout: 240000,
+        },
+      );
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.toString().match(/"person"/g)?.length).toBe(5);
+    }, 240000);
+
+    test("the server on the bundled clip answers /status", async () => {
+      const port = await freePort();
+      const out = join(tempDir("arm64"), "out");
+      const proc = Bun.spawn(
+        [
+          ...QEMU,
+          bin,
+          CPU_MODEL,
+          CLIP,
+          "0.5",
+          "640",
+          "480",
+          String(port),
+          out,
+          "2",
+          "--bind",
+          "127.0.0.1",
+        ],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
+      try {
+        let body: { online?: boolean; backend?: string } | null = null;
+        const until = Date.now() + 180000;
+        while (Date.now() < until) {
+          try {
+            const r = await fetch(`http://127.0.0.1:${port}/status`);
+            body = (await r.json()) as typeof body;
+            if (body?.online && body.backend === "cpu") break;
+          } catch {
+            // Not listening yet.
+          }
+          await Bun.sleep(500);
+        }
+        expect(body?.online).toBe(true);
+        expect(body?.backend).toBe("cpu");
+      } finally {
+        proc.kill("SIGINT");
+        expect(await proc.exited).toBe(0);
+      }
+    }, 240000);
+  },
+);

@@ -1,0 +1,145 @@
+/** The compiled binary's command line: what a user sees for good and bad arguments. */
+import { beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  binary,
+  CLIP,
+  CPU_MODEL,
+  ensureBuilt,
+  fakecamEnv,
+  root,
+  tempDir,
+  TPU_MODEL,
+} from "./harness.ts";
+
+beforeAll(() => ensureBuilt());
+
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): { code: number; out: string; err: string } {
+  const r = Bun.spawnSync([binary, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 30000,
+  });
+  return { code: r.exitCode ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
+}
+
+test("--version names hazardcam, TFLite 2.9.0 and the libedgetpu state", () => {
+  const r = run(["--version"]);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/^hazardcam \d+\.\d+\.\d+/);
+  expect(r.out).toContain("TFLite 2.9.0");
+  expect(r.out).toMatch(/libedgetpu (not found|\d)/);
+});
+
+test("--help explains the positionals and every flag", () => {
+  const r = run(["--help"]);
+  expect(r.code).toBe(0);
+  for (const word of [
+    "<model>",
+    "<cam>",
+    "thresh",
+    "cooldown",
+    "--cpu-fallback",
+    "--threads",
+    "--fps",
+    "--bind",
+    "--keep-days",
+    "--max-events",
+    "--min-free-mb",
+    "--tflite-lib",
+    "--edgetpu-lib",
+  ]) {
+    expect(r.out.toLowerCase()).toContain(word.toLowerCase());
+  }
+});
+
+test("detect prints the five people of kite_and_cold.jpg", () => {
+  const r = run(["detect", CPU_MODEL, join(root, "test/fixtures/kite_and_cold.jpg"), "--json"]);
+  expect(r.code).toBe(0);
+  const doc = JSON.parse(r.out);
+  const text = JSON.stringify(doc);
+  expect(text.match(/"person"/g)?.length).toBe(5);
+});
+
+describe("bad arguments: one line naming the argument, the usage, exit code 2", () => {
+  const tmp = tempDir("cli");
+  const notModel = join(tmp, "notes.txt");
+  writeFileSync(notModel, "not a model");
+  const fileOut = join(tmp, "file");
+  writeFileSync(fileOut, "x");
+  const out = join(tmp, "out");
+  const cases: [string, string[], RegExp][] = [
+    ["no arguments", [], /missing <model>/],
+    ["model missing", ["nope.tflite", "0"], /model "nope.tflite" not found/],
+    ["model not a .tflite", [notModel, "0"], /not a \.tflite file/],
+    [
+      "camera that does not exist",
+      [CPU_MODEL, "/dev/video9", "0.5", "640", "480", "18181", out],
+      /\/dev\/video9/,
+    ],
+    [
+      "camera that is not a camera",
+      [CPU_MODEL, "/dev/null", "0.5", "640", "480", "18182", out],
+      /\/dev\/null.*not a (V4L2|camera|video)/i,
+    ],
+    ["threshold -0.5", [CPU_MODEL, CLIP, "-0.5"], /threshold "-0.5"/],
+    ["threshold 1.5", [CPU_MODEL, CLIP, "1.5"], /threshold "1.5"/],
+    ["width not an integer", [CPU_MODEL, CLIP, "0.5", "wide"], /width "wide"/],
+    ["height above 4096", [CPU_MODEL, CLIP, "0.5", "640", "5000"], /height "5000"/],
+    ["port 0", [CPU_MODEL, CLIP, "0.5", "640", "480", "0"], /port "0"/],
+    ["port 65536", [CPU_MODEL, CLIP, "0.5", "640", "480", "65536"], /port "65536"/],
+    [
+      "outdir that cannot be created",
+      [CPU_MODEL, CLIP, "0.5", "640", "480", "8080", join(fileOut, "sub")],
+      /outdir .* cannot be created/,
+    ],
+    [
+      "negative cooldown",
+      [CPU_MODEL, CLIP, "0.5", "640", "480", "8080", out, "-2"],
+      /cooldown "-2"/,
+    ],
+    [
+      "non-numeric cooldown",
+      [CPU_MODEL, CLIP, "0.5", "640", "480", "8080", out, "x"],
+      /cooldown "x"/,
+    ],
+    [
+      "too many arguments",
+      [CPU_MODEL, CLIP, "0.5", "640", "480", "8080", out, "2", "3"],
+      /too many arguments/,
+    ],
+    ["unknown flag", [CPU_MODEL, CLIP, "--colour"], /unknown option --colour/],
+  ];
+  for (const [name, args, re] of cases) {
+    test(name, () => {
+      const r = run(args, fakecamEnv());
+      expect(r.code).toBe(2);
+      const first = r.err.split("\n")[0] ?? "";
+      expect(first).toMatch(re);
+      expect(r.err).not.toMatch(/Aborted|core dumped|Segmentation/);
+    });
+  }
+
+  test("port already in use", async () => {
+    const blocker = Bun.serve({ port: 0, hostname: "0.0.0.0", fetch: () => new Response("busy") });
+    try {
+      const r = run([CPU_MODEL, CLIP, "0.5", "640", "480", String(blocker.port), out]);
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`port ${blocker.port} is already in use`));
+    } finally {
+      blocker.stop(true);
+    }
+  });
+
+  test("the Edge TPU model without a TPU says how to fix it", () => {
+    const r = run([TPU_MODEL, CLIP, "0.5", "640", "480", "18183", out]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/--cpu-fallback/);
+  });
+});
