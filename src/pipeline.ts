@@ -66,10 +66,19 @@ function wireToError(e: WireError): HcError {
   return err;
 }
 
+/**
+ * In the compiled binary the Workers are extra entrypoints, stored under their source path from
+ * the project root (scripts/build.ts passes them); from source they sit next to this file.
+ */
+function workerUrl(name: "capture-worker" | "detect-worker"): string {
+  if (import.meta.url.includes("$bunfs")) return `./src/workers/${name}.ts`;
+  return new URL(`./workers/${name}.ts`, import.meta.url).href;
+}
+
 /** Starts both Workers; resolves once the camera is open and the model is loaded. */
 export async function startPipeline(config: Config, archive: Archive): Promise<Pipeline> {
-  const capture = new Worker(new URL("./workers/capture-worker.ts", import.meta.url).href);
-  const detect = new Worker(new URL("./workers/detect-worker.ts", import.meta.url).href);
+  const capture = new Worker(workerUrl("capture-worker"));
+  const detect = new Worker(workerUrl("detect-worker"));
   const channel = new MessageChannel();
   const libs = libPaths();
 

@@ -74,7 +74,8 @@ describe.skipIf(!ready && !process.env.CI)(
         },
       );
       try {
-        let body: { online?: boolean; backend?: string } | null = null;
+        type Status = { online?: boolean; backend?: string };
+        let body: Status = {};
         const until = Date.now() + 180000;
         while (Date.now() < until) {
           try {
@@ -86,8 +87,8 @@ describe.skipIf(!ready && !process.env.CI)(
           }
           await Bun.sleep(500);
         }
-        expect(body?.online).toBe(true);
-        expect(body?.backend).toBe("cpu");
+        expect(body.online).toBe(true);
+        expect(body.backend).toBe("cpu");
       } finally {
         proc.kill("SIGINT");
         expect(await proc.exited).toBe(0);

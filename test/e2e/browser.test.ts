@@ -1,0 +1,110 @@
+/**
+ * What a person sees in headless Chromium: the dashboard's picture updates, the people count
+ * changes, a snapshot opens, and the events page lists it.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { CPU_MODEL, fakecamEnv, startServer, type Running } from "./harness.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+let srv: Running;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  srv = await startServer(
+    [
+      CPU_MODEL,
+      "0",
+      "0.5",
+      "640",
+      "480",
+      "{port}",
+      "{outdir}",
+      "2",
+      "--threads",
+      "2",
+      "--bind",
+      "127.0.0.1",
+    ],
+    fakecamEnv(),
+  );
+  await srv.waitFor(/ready in \d+ ms/, 30000);
+  if (!existsSync(CHROMIUM))
+    throw new Error("Debian's chromium is missing: run bash scripts/setup.sh");
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+}, 60000);
+
+afterAll(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+test("the dashboard's picture updates and the people count changes", async () => {
+  await page.goto(`${srv.url}/`);
+  const img = page.locator("img#live, img[data-live]").first();
+  await img.waitFor({ state: "visible", timeout: 10000 });
+  // The stream paints: the <img> gets a real size from the MJPEG frames.
+  await page.waitForFunction(
+    `(() => { const el = document.querySelector("img#live, img[data-live]"); return !!el && el.naturalWidth === 640 && el.naturalHeight === 480; })()`,
+    undefined,
+    { timeout: 10000 },
+  );
+  const counts = new Set<string>();
+  const fpsTexts = new Set<string>();
+  const until = Date.now() + 14000;
+  while (Date.now() < until && counts.size < 2) {
+    counts.add((await page.locator("[data-people]").first().textContent())?.trim() ?? "");
+    fpsTexts.add((await page.locator("[data-fps]").first().textContent())?.trim() ?? "");
+    await Bun.sleep(250);
+  }
+  // The clip goes from a person to an empty room and back: the count must change.
+  expect(counts.size).toBeGreaterThanOrEqual(2);
+  expect(fpsTexts.size).toBeGreaterThanOrEqual(2);
+  await page.screenshot({ path: `${srv.outdir}/../dashboard.png` });
+}, 30000);
+
+test("the snapshot button saves a picture that opens, and /events lists it", async () => {
+  await page.goto(`${srv.url}/`);
+  const [popupOrNav] = await Promise.all([
+    Promise.race([
+      page.waitForEvent("popup", { timeout: 10000 }).catch(() => null),
+      page.waitForURL(/\/out\/.*_snapshot_.*\.jpg$/, { timeout: 10000 }).then(() => page),
+    ]),
+    page.locator("[data-snapshot]").first().click(),
+  ]);
+  const target = (popupOrNav ?? page) as Page;
+  await target.waitForLoadState();
+  const url = target.url();
+  const snapshotLink = await page
+    .locator("a[data-snapshot-link]")
+    .first()
+    .getAttribute("href")
+    .catch(() => null);
+  const href = /\/out\/.*_snapshot_.*\.jpg$/.test(url) ? url : (snapshotLink ?? "");
+  expect(href).toMatch(/\/out\/\d{8}_\d{6}_snapshot_people\d+_tpu[\d.]+ms_fps[\d.]+(_\d+)?\.jpg$/);
+  const name = href.split("/").pop() as string;
+  const res = await fetch(`${srv.url}/out/${name}`);
+  expect(res.status).toBe(200);
+
+  await page.goto(`${srv.url}/events`);
+  await page
+    .locator(`a[href*="${name.replace(/\.jpg$/, "")}"], img[alt*="snapshot"]`)
+    .first()
+    .waitFor({ timeout: 10000 });
+  const html = await page.content();
+  expect(html).toContain("snapshot");
+  await page.screenshot({ path: `${srv.outdir}/../events.png` });
+}, 30000);
