@@ -39,8 +39,7 @@ export class V4l2Source implements FrameSource {
       this.width = got.width;
       this.height = got.height;
       this.format = got.fourcc === "YUYV" ? "yuyv" : "jpeg";
-      // MJPEG frames are at most the YUYV size in practice; YUYV is exactly w*h*2.
-      this.buf = new Uint8Array(got.width * got.height * 2 + 4096);
+      this.buf = new Uint8Array(got.frameBytes);
       const sizeNote =
         got.width !== this.opts.width || got.height !== this.opts.height
           ? `asked for ${this.opts.width}x${this.opts.height}, the camera gave ${got.width}x${got.height}`
