@@ -14,6 +14,7 @@ import { VERSION } from "./version.ts";
 
 const log = logger("hazardcam");
 const httpLog = logger("http");
+const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 export async function serve(config: Config): Promise<number> {
   const startedAt = Date.now();
@@ -103,6 +104,16 @@ export async function serve(config: Config): Promise<number> {
     `listening on http://${shownHost}:${config.port}/ (bind ${config.bind}) after ${Date.now() - startedAt} ms`,
   );
 
+  // Retention also runs after each save; this expires old events when nothing new is saved.
+  const retentionTimer = setInterval(() => {
+    try {
+      archive.enforce();
+    } catch (e) {
+      logger("events").once("enforce", "error", `retention failed: ${errorMessage(e)}`);
+    }
+  }, RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
+
   const done = Promise.withResolvers<number>();
   let stopping = false;
   async function shutdown(reason: string, code: number): Promise<void> {
@@ -110,6 +121,7 @@ export async function serve(config: Config): Promise<number> {
     stopping = true;
     log.info(`${reason}: stopping`);
     const t0 = performance.now();
+    clearInterval(retentionTimer);
     await app.stop(true).catch(() => undefined);
     await pipeline?.stop();
     archive.close();
@@ -130,6 +142,7 @@ export async function serve(config: Config): Promise<number> {
   try {
     pipeline = await startPipeline(config, archive);
   } catch (e) {
+    clearInterval(retentionTimer);
     await app.stop(true).catch(() => undefined);
     archive.close();
     process.off("SIGINT", onSignal);
