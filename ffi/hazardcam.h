@@ -23,6 +23,8 @@
 #define HC_FOURCC_MJPG 0x47504a4d /* v4l2_fourcc('M','J','P','G') */
 #define HC_FOURCC_YUYV 0x56595559 /* v4l2_fourcc('Y','U','Y','V') */
 
+#define HC_ABI_VERSION 1 /* what hc_abi_version returns for this header */
+
 int hc_abi_version(void);               /* bumped on any signature change */
 const char *hc_strerror(int code);      /* static string, never NULL */
 int hc_last_errno(void);                /* errno of the last failing call, this thread */
@@ -41,6 +43,9 @@ int hc_cam_start(hc_cam *cam, int w, int h, uint32_t fourcc, int fps, int n_buff
 int hc_cam_width(hc_cam *cam);
 int hc_cam_height(hc_cam *cam);
 uint32_t hc_cam_fourcc(hc_cam *cam);
+/* After hc_cam_start: the largest frame hc_cam_grab can return (the biggest mmap buffer), so
+ * JS can size dst. */
+int hc_cam_buffer_size(hc_cam *cam);
 /* Waits up to timeout_ms for a frame, drains the queue so the newest frame wins (older ones
  * are requeued and counted in *dropped), copies it into dst. Returns bytes copied.
  * meta (may be NULL) receives: [0] sequence, [1] driver timestamp in us (monotonic),
@@ -61,7 +66,8 @@ int hc_jpeg_encode(const uint8_t *rgb, int w, int h, int quality, uint8_t *out, 
 int hc_jpeg_bound(int w, int h);
 
 /* ---- pixels ---- */
-/* YUYV 4:2:2 (Y0 U Y1 V, stride w*2) to RGB24 (BT.601 full range, as JPEG). */
+/* YUYV 4:2:2 (Y0 U Y1 V, stride w*2, w even) to RGB24, BT.601 limited range (Y 16..235), which
+ * is what V4L2's YUYV means by default and what UVC cameras send. Returns bytes written. */
 int hc_yuyv_to_rgb(const uint8_t *yuyv, int w, int h, uint8_t *rgb, int rgb_cap);
 /* Bilinear resize RGB24 sw x sh to dw x dh. letterbox = 0: stretch (as the original did);
  * 1: keep aspect, pad with black, centred. For letterbox, pad (may be NULL) receives

@@ -16,7 +16,7 @@ if ! command -v bun >/dev/null 2>&1 || [ "$(bun --version)" != "$BUN_VERSION" ];
     || $SUDO npm install -g "bun@$BUN_VERSION"
 fi
 
-pkgs=(gcc libc6-dev libturbojpeg0-dev)
+pkgs=(gcc libc6-dev libturbojpeg0-dev libjpeg62-turbo-dev)
 if [ "${HAZARDCAM_SETUP_MIN:-0}" != 1 ]; then
   pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libturbojpeg0-dev:arm64 qemu-user chromium)
 fi
