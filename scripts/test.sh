@@ -11,4 +11,4 @@ bunx prettier --check . >/dev/null || { bunx prettier --check . || true; echo "t
 echo "test: build binaries"
 bun scripts/build.ts
 echo "test: bun test"
-bun test "$@"
+bun test --timeout 120000 "$@"

@@ -30,6 +30,8 @@ const THUMB_WIDTH = 320;
 const THUMB_QUALITY = 70;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
+/** A replugged camera must stream again within 2 s; a failed open of a V4L2 node costs ~nothing. */
+const V4L2_BACKOFF_MAX_MS = 1000;
 
 interface Frame {
   seq: number;
@@ -60,6 +62,7 @@ let detections: Detection[] = [];
 let people = 0;
 let inferMs = 0;
 let cooldown: Cooldown;
+let cooldownClockMs = 0;
 const spareRgb: Uint8Array[] = [];
 const status: CaptureStatus = {
   online: false,
@@ -115,7 +118,15 @@ function decode(raw: RawFrame): Frame | null {
       };
     }
     const d = jpegDecode(raw.data, rgb);
-    // A camera may change size mid-stream (a reconnect at another mode): trust the JPEG.
+    // A camera may change size mid-stream (a reconnect at another mode, an interlaced bridge
+    // sending double-height frames): trust the JPEG, and say so once.
+    if (d.width !== raw.width || d.height !== raw.height) {
+      log.once(
+        "odd-size",
+        "warn",
+        `the camera sends ${d.width}x${d.height} frames while it announced ${raw.width}x${raw.height}; using each frame's own size`,
+      );
+    }
     return {
       seq: ++seq,
       grabbedAt: raw.grabbedAt,
@@ -178,7 +189,7 @@ function makeEvent(f: Frame, dets: Detection[], reason: "auto" | "snapshot"): Ev
 }
 
 function sendEvent(ev: EventData, snapshotId: number | null): void {
-  cooldown.saved();
+  cooldown.saved(ev.at);
   post({ type: "event", event: ev, snapshotId }, [
     ev.jpeg.buffer as ArrayBuffer,
     ev.thumbJpeg.buffer as ArrayBuffer,
@@ -230,6 +241,8 @@ function onDetect(msg: DetectToCapture): void {
   const prev = lastDetected;
   lastDetected = f;
   releaseRgb(prev);
+  // The cooldown runs on frame time, the time in the event's name.
+  cooldownClockMs = f.grabbedAt;
   if (cooldown.shouldAutoSave(people)) sendEvent(makeEvent(f, detections, "auto"), null);
 }
 
@@ -267,6 +280,7 @@ function setOffline(reason: string): void {
 
 async function openSource(first: boolean): Promise<boolean> {
   let backoffMs = BACKOFF_MIN_MS;
+  const maxMs = config.source.kind === "v4l2" ? V4L2_BACKOFF_MAX_MS : BACKOFF_MAX_MS;
   for (;;) {
     if (stopping) return false;
     const s = createSource(config.source, {
@@ -296,10 +310,10 @@ async function openSource(first: boolean): Promise<boolean> {
       log.once(
         "lost",
         "warn",
-        `camera unavailable: ${reason}; retrying every ${BACKOFF_MAX_MS / 1000} s at most`,
+        `camera unavailable: ${reason}; retrying every ${maxMs / 1000} s at most`,
       );
       await Bun.sleep(backoffMs);
-      backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
+      backoffMs = Math.min(maxMs, backoffMs * 2);
     }
   }
 }
@@ -351,7 +365,7 @@ self.onmessage = (ev: MessageEvent<ToCapture>) => {
   switch (msg.type) {
     case "init":
       config = msg.config;
-      cooldown = new Cooldown(config.cooldownSec);
+      cooldown = new Cooldown(config.cooldownSec, () => cooldownClockMs);
       configureLibs(msg.libs);
       port = msg.detectPort;
       port.onmessage = (e) => onDetect(e.data as DetectToCapture);

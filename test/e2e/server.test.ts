@@ -30,7 +30,7 @@ beforeAll(async () => {
     fakecamEnv({ log: camLog }),
   );
   await srv.waitFor(/ready in \d+ ms/, 30000);
-});
+}, 40000);
 
 afterAll(async () => {
   await srv?.stop();
@@ -61,7 +61,7 @@ test("the camera is opened as asked and /status reports it", async () => {
   expect(s.fps).toBeGreaterThan(5);
   expect(s.infer_ms).toBeGreaterThan(0);
   expect(srv.output()).toMatch(/cam: \/dev\/video0 MJPG 640x480/);
-});
+}, 10000);
 
 test("with no viewer for 30 s, events are saved and /status keeps updating", async () => {
   const seen = new Set<number>();
@@ -102,7 +102,7 @@ test("with no viewer for 30 s, events are saved and /status keeps updating", asy
     expect(img.headers.get("content-type")).toContain("image/jpeg");
   }
   expect(files.filter((n) => n.includes("_auto_")).length).toBe(events.length);
-});
+}, 45000);
 
 test("two and then ten /video clients each get the full frame rate", async () => {
   for (const n of [2, 10]) {
@@ -122,7 +122,7 @@ test("two and then ten /video clients each get the full frame rate", async () =>
     // 20 frames at the source's 10 fps take ~2 s; well under 4 s means nobody was starved.
     expect(secs).toBeLessThan(4.5);
   }
-});
+}, 30000);
 
 test("/snapshot saves the current frame and redirects to it", async () => {
   const res = await fetch(`${srv.url}/snapshot`, { redirect: "manual" });
