@@ -1,0 +1,226 @@
+/**
+ * Keeps detection running through faults. An invoke error (an Edge TPU pulled out, a USB reset)
+ * closes the failing detector and reopens it with backoff; with a fallback (--cpu-fallback with
+ * an Edge TPU model) the CPU model runs meanwhile, and the Edge TPU takes over again once it
+ * opens. Each outage is logged once. Runs in the detect Worker: opens are synchronous.
+ */
+import { HcError, errorMessage } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Backend } from "../types.ts";
+import type { InferOptions, InferResult } from "./detector.ts";
+
+/** What the supervisor needs of a detector (Detector implements it; tests inject fakes). */
+export interface Engine {
+  readonly backend: Backend;
+  readonly modelPath: string;
+  readonly inputWidth: number;
+  readonly inputHeight: number;
+  inferRgb300(input: Uint8Array, opts?: InferOptions): InferResult;
+  /** Frees interpreter, delegate, model; idempotent. */
+  close(): void;
+}
+
+export interface SupervisorOptions<E extends Engine> {
+  /** The detector as opened at start. */
+  initial: E;
+  /** `initial` is the CPU stand-in because the primary (Edge TPU) could not be opened at start. */
+  initialIsFallback?: boolean;
+  /** Opens the detector the user asked for; throws when it cannot. */
+  openPrimary(): E;
+  /** Opens the CPU stand-in; null when there is none (no --cpu-fallback, or a CPU model). */
+  openFallback: (() => E) | null;
+  /** False for open errors that will not heal by waiting (no libedgetpu, a version mismatch). */
+  retryable?(e: unknown): boolean;
+  /** First retry delay (ms); doubles up to backoffMaxMs. */
+  backoffMinMs?: number;
+  backoffMaxMs?: number;
+  log: Logger;
+  /** The engine in use changed (null: none), or a new error happened. */
+  onChange?(engine: E | null, lastError: string | null): void;
+}
+
+export const DETECTOR_BACKOFF_MIN_MS = 500;
+export const DETECTOR_BACKOFF_MAX_MS = 10_000;
+
+/** A message without its fix: the fix of an invoke error says "restart", which we do ourselves. */
+function short(e: unknown): string {
+  if (e instanceof HcError && e.fix && e.message.endsWith(`: ${e.fix}`)) {
+    return e.message.slice(0, -(e.fix.length + 2));
+  }
+  return errorMessage(e);
+}
+
+function label(b: Backend): string {
+  return b === "edgetpu" ? "Edge TPU" : "CPU model";
+}
+
+export class DetectorSupervisor<E extends Engine> {
+  #primary: E | null;
+  #fallback: E | null;
+  readonly #primaryBackend: Backend | null;
+  readonly #opts: SupervisorOptions<E>;
+  readonly #log: Logger;
+  readonly #minMs: number;
+  readonly #maxMs: number;
+  #backoffMs: number;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #lastError: string | null = null;
+  /** The primary will not come back by waiting: stop reopening it while the fallback runs. */
+  #primaryHopeless = false;
+  #closed = false;
+
+  constructor(opts: SupervisorOptions<E>) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#minMs = opts.backoffMinMs ?? DETECTOR_BACKOFF_MIN_MS;
+    this.#maxMs = opts.backoffMaxMs ?? DETECTOR_BACKOFF_MAX_MS;
+    this.#backoffMs = this.#minMs;
+    if (opts.initialIsFallback) {
+      this.#primary = null;
+      this.#fallback = opts.initial;
+      this.#primaryBackend = "edgetpu";
+      // The Edge TPU may be plugged in later: keep looking for it.
+      this.#schedule();
+    } else {
+      this.#primary = opts.initial;
+      this.#fallback = null;
+      this.#primaryBackend = opts.initial.backend;
+    }
+  }
+
+  /** The detector in use: the primary, else the fallback, else null (reopening). */
+  get engine(): E | null {
+    return this.#primary ?? this.#fallback;
+  }
+
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
+  /**
+   * Runs the model. Throws HcError DETECTOR_DOWN while no detector is open, and rethrows an
+   * invoke error after closing the detector and scheduling its reopening.
+   */
+  infer(input: Uint8Array, opts: InferOptions = {}): InferResult {
+    const e = this.engine;
+    if (this.#closed || !e) {
+      throw new HcError(
+        "DETECTOR_DOWN",
+        `no detector open (${this.#lastError ?? "closed"}); reopening`,
+      );
+    }
+    if (input.length !== e.inputWidth * e.inputHeight * 3) {
+      // A frame prepared for the detector before a switch: not the detector's fault.
+      throw new HcError(
+        "DETECT_INPUT_SIZE",
+        `input of ${input.length} bytes, ${e.modelPath} takes ${e.inputWidth}x${e.inputHeight} RGB`,
+      );
+    }
+    let r: InferResult;
+    try {
+      r = e.inferRgb300(input, opts);
+    } catch (err) {
+      this.#failed(e, err);
+      throw err;
+    }
+    if (e === this.#primary) this.#backoffMs = this.#minMs;
+    return r;
+  }
+
+  /** Stops reopening and frees every detector. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#primary?.close();
+    this.#primary = null;
+    this.#fallback?.close();
+    this.#fallback = null;
+  }
+
+  #failed(e: E, err: unknown): void {
+    const msg = short(err);
+    this.#lastError = `${e.backend}: ${msg}`;
+    const wasPrimary = e === this.#primary;
+    const meanwhile =
+      wasPrimary && this.#opts.openFallback ? "; the CPU model runs meanwhile" : "";
+    this.#log.once(
+      "invoke",
+      "error",
+      `the ${label(e.backend)} failed: ${msg}; reopening it, every ${this.#maxMs / 1000} s at most${meanwhile}`,
+    );
+    e.close();
+    if (wasPrimary) {
+      this.#primary = null;
+      this.#startFallback();
+    } else {
+      this.#fallback = null;
+    }
+    this.#schedule();
+    this.#changed();
+  }
+
+  #startFallback(): void {
+    const open = this.#opts.openFallback;
+    if (!open || this.#fallback || this.#closed) return;
+    try {
+      this.#fallback = open();
+      this.#log.clear("fallback");
+      this.#log.warn(
+        `CPU FALLBACK: running ${this.#fallback.modelPath} on the CPU until the Edge TPU is back`,
+      );
+    } catch (err) {
+      this.#log.once("fallback", "error", `the CPU fallback cannot be opened: ${short(err)}`);
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#closed) return;
+    const delay = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#maxMs, this.#backoffMs * 2);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#repair();
+    }, delay);
+  }
+
+  #repair(): void {
+    if (this.#closed) return;
+    if (!this.#primary && !this.#primaryHopeless) {
+      try {
+        this.#primary = this.#opts.openPrimary();
+        const hadFallback = this.#fallback !== null;
+        this.#fallback?.close();
+        this.#fallback = null;
+        this.#log.clear("invoke");
+        this.#log.clear("reopen");
+        this.#log.info(
+          `${label(this.#primary.backend)} ${hadFallback || this.#lastError ? "is back" : "found"}: running ${this.#primary.modelPath}`,
+        );
+        this.#changed();
+        return;
+      } catch (err) {
+        const msg = short(err);
+        this.#lastError = `${this.#primaryBackend ?? "detector"}: ${msg}`;
+        const hopeless = this.#opts.retryable ? !this.#opts.retryable(err) : false;
+        if (hopeless && (this.#fallback || this.#opts.openFallback)) {
+          this.#primaryHopeless = true;
+          this.#log.warn(`${msg}: staying on the CPU model`);
+        } else {
+          this.#log.once(
+            "reopen",
+            "warn",
+            `cannot reopen the ${label(this.#primaryBackend ?? "cpu")} yet (${msg}); still trying`,
+          );
+        }
+      }
+    }
+    if (!this.#primary && !this.#fallback) this.#startFallback();
+    if (!this.#primary && !(this.#primaryHopeless && this.#fallback)) this.#schedule();
+    this.#changed();
+  }
+
+  #changed(): void {
+    this.#opts.onChange?.(this.engine, this.#lastError);
+  }
+}
