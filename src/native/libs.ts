@@ -37,8 +37,14 @@ export function libPaths(): LibPaths {
       configured.tflite ??
       env.HAZARDCAM_TFLITE_LIB ??
       embedded.tflite ??
-      join(repoRoot, "node_modules/tfjs-tflite-node/cc_deps", tfliteArchDir, "libtensorflowlite_c.so"),
-    edgetpu: configured.edgetpu ?? env.HAZARDCAM_EDGETPU_LIB ?? embedded.edgetpu ?? "libedgetpu.so.1",
+      join(
+        repoRoot,
+        "node_modules/tfjs-tflite-node/cc_deps",
+        tfliteArchDir,
+        "libtensorflowlite_c.so",
+      ),
+    edgetpu:
+      configured.edgetpu ?? env.HAZARDCAM_EDGETPU_LIB ?? embedded.edgetpu ?? "libedgetpu.so.1",
     shim:
       configured.shim ??
       env.HAZARDCAM_SHIM_LIB ??
