@@ -65,7 +65,7 @@ test("detect prints the five people of kite_and_cold.jpg", () => {
   const doc = JSON.parse(r.out);
   const text = JSON.stringify(doc);
   expect(text.match(/"person"/g)?.length).toBe(5);
-});
+}, 60000);
 
 describe("bad arguments: one line naming the argument, the usage, exit code 2", () => {
   const tmp = tempDir("cli");
@@ -141,5 +141,66 @@ describe("bad arguments: one line naming the argument, the usage, exit code 2", 
     const r = run([TPU_MODEL, CLIP, "0.5", "640", "480", "18183", out]);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--cpu-fallback/);
+  });
+});
+
+describe("service install / uninstall", () => {
+  const dir = tempDir("unit");
+  test("writes a unit that runs this binary with absolute paths as a plain user", () => {
+    const r = run([
+      "service",
+      "install",
+      "--unit-dir",
+      dir,
+      "--user",
+      "pi",
+      CPU_MODEL,
+      CLIP,
+      "0.4",
+      "640",
+      "480",
+      "8181",
+      join(dir, "out"),
+      "3",
+      "--cpu-fallback",
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("systemctl enable --now hazardcam");
+    const unit = Bun.file(join(dir, "hazardcam.service"));
+    return unit.text().then((text) => {
+      expect(text).toContain("User=pi");
+      expect(text).toContain("Restart=on-failure");
+      expect(text).toContain("SupplementaryGroups=video plugdev");
+      expect(text).toMatch(
+        new RegExp(
+          `ExecStart=${binary.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} ${CPU_MODEL.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} /`,
+        ),
+      );
+      expect(text).toContain(" 0.4 640 480 8181 ");
+      expect(text).toContain("--cpu-fallback");
+    });
+  });
+
+  test("refuses bad run arguments before writing anything", () => {
+    const r = run([
+      "service",
+      "install",
+      "--unit-dir",
+      join(dir, "bad"),
+      "--user",
+      "pi",
+      CPU_MODEL,
+      CLIP,
+      "2.0",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/threshold "2.0"/);
+  });
+
+  test("uninstall removes it", () => {
+    const r = run(["service", "uninstall", "--unit-dir", dir]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("removed");
+    expect(Bun.file(join(dir, "hazardcam.service")).size).toBe(0);
   });
 });
