@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what hazardcam needs to build and test, only what is missing: safe to run again.
-#   Bun (via npm), apt build deps for x64 and arm64, Chromium for e2e, node modules, the C shim.
-# HAZARDCAM_SETUP_MIN=1 skips the arm64 toolchain and Chromium (enough for the demo).
+#   Bun (via npm), apt build deps for x64 and arm64, Chromium for e2e, mosquitto for the MQTT
+#   tests, node modules, the C shim.
+# HAZARDCAM_SETUP_MIN=1 skips the arm64 toolchain, Chromium and mosquitto (enough for the demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +19,9 @@ fi
 
 pkgs=(gcc libc6-dev libturbojpeg0-dev libjpeg62-turbo-dev)
 if [ "${HAZARDCAM_SETUP_MIN:-0}" != 1 ]; then
-  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libturbojpeg0-dev:arm64 qemu-user chromium)
+  # mosquitto: the MQTT tests start /usr/sbin/mosquitto themselves on a free loopback port; the
+  # package's own service (port 1883) is neither needed nor used.
+  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libturbojpeg0-dev:arm64 qemu-user chromium mosquitto)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

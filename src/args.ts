@@ -7,24 +7,40 @@ import { inputError } from "./errors.ts";
 
 export interface ParsedArgv {
   positionals: string[];
-  /** Flag values by their long name: string for string flags, boolean for boolean flags. */
-  flags: Record<string, string | boolean>;
+  /**
+   * Flag values by their long name: string for string flags, boolean for boolean flags, and an
+   * array (in command-line order) for string flags marked with `repeatable()`.
+   */
+  flags: Record<string, string | boolean | string[]>;
+}
+
+const repeatableDefs = new WeakSet<object>();
+
+/**
+ * Marks a string flag as repeatable (`--webhook A --webhook B`): parseArgv collects its values
+ * into an array. Other flags keep "the last one wins". citty's ArgDef has no such field, hence
+ * the mark on the definition object (spreading an ArgsDef keeps the same objects).
+ */
+export function repeatable<T extends { type: "string" }>(def: T): T {
+  repeatableDefs.add(def);
+  return def;
 }
 
 /** A token that looks like a negative number is a value, not a flag (`-0.5`, `-1`, `-.5`). */
 const negativeNumber = /^-(\d|\.\d)/;
 
 export function parseArgv(argv: readonly string[], def: ArgsDef): ParsedArgv {
-  const byName = new Map<string, { name: string; type: string }>();
+  const byName = new Map<string, { name: string; type: string; many: boolean }>();
   for (const [name, d] of Object.entries(def)) {
     if (d.type === "positional") continue;
     const type = d.type ?? "string";
-    byName.set(name, { name, type });
+    const spec = { name, type, many: repeatableDefs.has(d) };
+    byName.set(name, spec);
     const aliases = "alias" in d && d.alias ? [d.alias].flat() : [];
-    for (const a of aliases) byName.set(a, { name, type });
+    for (const a of aliases) byName.set(a, spec);
   }
   const positionals: string[] = [];
-  const flags: Record<string, string | boolean> = {};
+  const flags: Record<string, string | boolean | string[]> = {};
   let onlyPositionals = false;
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i] as string;
@@ -67,7 +83,10 @@ export function parseArgv(argv: readonly string[], def: ArgsDef): ParsedArgv {
       inline = next;
       i++;
     }
-    flags[spec.name] = inline;
+    if (spec.many) {
+      const prev = flags[spec.name];
+      flags[spec.name] = Array.isArray(prev) ? [...prev, inline] : [inline];
+    } else flags[spec.name] = inline;
   }
   return { positionals, flags };
 }

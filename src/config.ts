@@ -8,6 +8,8 @@ import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseInteger, parseNumber, type ParsedArgv } from "./args.ts";
 import { inputError } from "./errors.ts";
+import { authFromArgs, type BasicAuth } from "./http/auth.ts";
+import { integrationArgs, integrationsConfig, type MqttConfig } from "./integrations/config.ts";
 
 export interface Config {
   model: string;
@@ -31,6 +33,14 @@ export interface Config {
   tfliteLib: string | null;
   edgetpuLib: string | null;
   letterbox: boolean;
+  /** HTTP Basic credentials for every route (--auth, --auth-file, HAZARDCAM_AUTH); null = open. */
+  auth: BasicAuth | null;
+  /** --mqtt and --mqtt-topic; null = no MQTT. */
+  mqtt: MqttConfig | null;
+  /** Base of absolute URLs in MQTT and webhook messages (--public-url), no trailing "/". */
+  publicUrl: string;
+  /** --webhook URLs (repeatable). */
+  webhooks: string[];
 }
 
 export type SourceSpec =
@@ -121,6 +131,17 @@ export const runArgs = {
     description: "Address to listen on (default 0.0.0.0, all interfaces)",
     valueHint: "addr",
   },
+  auth: {
+    type: "string",
+    description:
+      "Require this login (HTTP Basic) on every page, stream and API (env HAZARDCAM_AUTH)",
+    valueHint: "user:pass",
+  },
+  "auth-file": {
+    type: "string",
+    description: "Read the login from this file (one line user:pass; chmod 600)",
+    valueHint: "path",
+  },
   "keep-days": {
     type: "string",
     description: "Delete events older than this many days (default 30; 0 = never)",
@@ -140,6 +161,7 @@ export const runArgs = {
     type: "boolean",
     description: "Keep the aspect ratio when resizing for the model (pad) instead of stretching",
   },
+  ...integrationArgs,
 } as const satisfies ArgsDef;
 
 const POSITIONAL_ORDER = [
@@ -286,7 +308,10 @@ export function checkOutdir(outdir: string): string {
   return path;
 }
 
-export function buildConfig(p: ParsedArgv): Config {
+export function buildConfig(
+  p: ParsedArgv,
+  env: Record<string, string | undefined> = process.env,
+): Config {
   const pos = p.positionals;
   if (pos.length === 0) throw inputError("EARG_MISSING", "missing <model> and <cam>");
   if (pos.length === 1)
@@ -355,6 +380,8 @@ export function buildConfig(p: ParsedArgv): Config {
       );
     fps = n;
   }
+  const bind = flagString(p, "bind") ?? "0.0.0.0";
+  const integrations = integrationsConfig(p, { port, bind });
   const outdir = checkOutdir(at("outdir"));
   return {
     model,
@@ -364,7 +391,7 @@ export function buildConfig(p: ParsedArgv): Config {
     width,
     height,
     port,
-    bind: flagString(p, "bind") ?? "0.0.0.0",
+    bind,
     outdir,
     cooldownSec,
     cpuFallback: p.flags["cpu-fallback"] === true,
@@ -383,5 +410,7 @@ export function buildConfig(p: ParsedArgv): Config {
     tfliteLib: flagString(p, "tflite-lib") ?? null,
     edgetpuLib: flagString(p, "edgetpu-lib") ?? null,
     letterbox: p.flags.letterbox === true,
+    auth: authFromArgs(flagString(p, "auth"), flagString(p, "auth-file"), env.HAZARDCAM_AUTH),
+    ...integrations,
   };
 }

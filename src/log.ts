@@ -11,9 +11,10 @@ export function setQuiet(value: boolean): void {
 
 function write(level: Level, prefix: string, msg: string): void {
   if (quiet && level === "info") return;
-  const line = `${prefix}: ${msg}\n`;
-  if (level === "info") process.stdout.write(line);
-  else process.stderr.write(line);
+  // console.* rather than process.stdout.write: the latter hangs the arm64 binary under qemu.
+  const line = `${prefix}: ${msg}`;
+  if (level === "info") console.log(line);
+  else console.error(line);
 }
 
 export interface Logger {

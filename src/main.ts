@@ -96,7 +96,7 @@ async function usage(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Pr
   return renderUsage(cmd, parent);
 }
 
-function applyLibFlags(flags: Record<string, string | boolean>): void {
+function applyLibFlags(flags: Record<string, string | boolean | string[]>): void {
   configureLibs({
     tflite: typeof flags["tflite-lib"] === "string" ? flags["tflite-lib"] : undefined,
     edgetpu: typeof flags["edgetpu-lib"] === "string" ? flags["edgetpu-lib"] : undefined,
@@ -169,8 +169,12 @@ async function runServiceCommand(argv: string[]): Promise<number> {
     );
   const runFlags = Object.entries(p.flags).filter(([k]) => !(k in serviceFlags));
   const config = buildConfig({ positionals: runPositionals, flags: Object.fromEntries(runFlags) });
-  const extra = runFlags.map(([k, v]) =>
-    v === true ? `--${k}` : v === false ? `--no-${k}` : `--${k}=${v}`,
+  const extra = runFlags.flatMap(([k, v]) =>
+    v === true
+      ? [`--${k}`]
+      : v === false
+        ? [`--no-${k}`]
+        : [v].flat().map((one) => `--${k}=${one}`),
   );
   const user = typeof p.flags.user === "string" ? p.flags.user : svc.defaultServiceUser();
   const path = svc.installService(config, extra, { name, unitDir, user });
@@ -235,16 +239,16 @@ async function fail(
   parent?: CommandDef<ArgsDef>,
 ): Promise<number> {
   if (e instanceof HcError) {
-    process.stderr.write(`hazardcam: ${e.message}\n`);
+    console.error(`hazardcam: ${e.message}`);
     if (e.exitCode === 2 && e.code.startsWith("EARG")) {
-      process.stderr.write(`\n${await usage(cmd, parent)}\n`);
+      console.error(`\n${await usage(cmd, parent)}`);
     } else if (e.exitCode === 2) {
-      process.stderr.write(`Run with --help for usage.\n`);
+      console.error("Run with --help for usage.");
     }
     return e.exitCode;
   }
   log.error(`fatal: ${errorMessage(e)}`);
-  if (e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  if (e instanceof Error && e.stack) console.error(e.stack);
   return 1;
 }
 

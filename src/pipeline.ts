@@ -95,6 +95,13 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
   let detectorInfo: DetectorInfo | null = null;
   let sourceInfo: SourceInfo | null = null;
   let detectError: string | null = null;
+  /** False while the detect Worker has no detector open (it is reopening one). */
+  let detectorUp = true;
+  /** The most recent error of either Worker, for /status last_error. */
+  let lastError: string | null = null;
+  const noteCapture = (st: CaptureStatus): void => {
+    if (st.lastError && st.lastError !== capStatus.lastError) lastError = st.lastError;
+  };
   const frameSubs = new Set<(s: FrameState) => void>();
   const snapshotWaiters = new Map<number, (e: EventRecord | null) => void>();
   let nextSnapshotId = 1;
@@ -144,10 +151,12 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
       case "frame":
         latest = msg.state;
         annotated = msg.annotated;
+        noteCapture(msg.status);
         capStatus = msg.status;
         for (const cb of frameSubs) cb(msg.state);
         break;
       case "status":
+        noteCapture(msg.status);
         capStatus = msg.status;
         if (!capStatus.online) {
           latest = null;
@@ -187,6 +196,14 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
         break;
       case "error":
         detectError = msg.message;
+        lastError = detectError;
+        break;
+      case "detector":
+        // The supervisor switched detectors (Edge TPU lost, CPU fallback, Edge TPU back).
+        detectorUp = msg.info !== null;
+        if (msg.info) detectorInfo = msg.info;
+        if (msg.lastError && msg.lastError !== detectError) lastError = msg.lastError;
+        detectError = msg.lastError;
         break;
       case "fatal":
         ready.reject(wireToError(msg.error));
@@ -252,7 +269,7 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
     status: () => ({
       online: capStatus.online,
       offlineReason: capStatus.offlineReason,
-      backend: detectorInfo?.backend ?? null,
+      backend: detectorUp ? (detectorInfo?.backend ?? null) : null,
       tfliteVersion: detectorInfo?.tfliteVersion ?? null,
       edgetpuVersion: detectorInfo?.edgetpuVersion ?? null,
       modelPath: detectorInfo?.modelPath ?? config.model,
@@ -262,7 +279,7 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
       people: latest?.people ?? 0,
       framesCorrupt: capStatus.framesCorrupt,
       framesDropped: capStatus.framesDropped,
-      lastError: detectError ?? capStatus.lastError,
+      lastError,
       source: sourceInfo?.description ?? config.cam,
       actualWidth: sourceInfo?.width ?? 0,
       actualHeight: sourceInfo?.height ?? 0,

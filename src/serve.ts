@@ -6,7 +6,8 @@ import { hostname } from "node:os";
 import type { Config } from "./config.ts";
 import { errorMessage, HcError, inputError } from "./errors.ts";
 import { Archive } from "./events/archive.ts";
-import { createServer, type PipelineStatus, type ServerDeps } from "./http/server.tsx";
+import { buildStatus, createServer, type PipelineStatus, type ServerDeps } from "./http/server.tsx";
+import { startIntegrations } from "./integrations/index.ts";
 import { logger } from "./log.ts";
 import { noSignal, startPipeline, type Pipeline } from "./pipeline.ts";
 import type { FrameState } from "./types.ts";
@@ -15,6 +16,11 @@ import { VERSION } from "./version.ts";
 const log = logger("hazardcam");
 const httpLog = logger("http");
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
+
+/** 0.0.0.0, ::, or an empty host: every interface. */
+function isAllInterfaces(bind: string): boolean {
+  return bind === "" || bind === "0.0.0.0" || bind === "::" || bind === "[::]";
+}
 
 export async function serve(config: Config): Promise<number> {
   const startedAt = Date.now();
@@ -62,6 +68,7 @@ export async function serve(config: Config): Promise<number> {
       keepDays: config.keepDays,
       maxEvents: config.maxEvents,
       minFreeMb: config.minFreeMb,
+      auth: config.auth,
     },
     latest: () => pipeline?.latest() ?? null,
     annotatedJpeg: () => pipeline?.annotatedJpeg() ?? null,
@@ -72,7 +79,11 @@ export async function serve(config: Config): Promise<number> {
     },
     status: () => pipeline?.status() ?? starting,
     snapshot: () => pipeline?.snapshot() ?? Promise.resolve(null),
-    noSignalJpeg: (reason) => noSignal(config.width, config.height, reason),
+    // The camera's actual size once known, so a viewer's picture does not jump.
+    noSignalJpeg: (reason) => {
+      const st = pipeline?.status();
+      return noSignal(st?.actualWidth || config.width, st?.actualHeight || config.height, reason);
+    },
     archive,
     startedAt,
   };
@@ -101,8 +112,16 @@ export async function serve(config: Config): Promise<number> {
   }
   const shownHost = config.bind === "0.0.0.0" || config.bind === "::" ? hostname() : config.bind;
   httpLog.info(
-    `listening on http://${shownHost}:${config.port}/ (bind ${config.bind}) after ${Date.now() - startedAt} ms`,
+    `listening on http://${shownHost}:${config.port}/ (bind ${config.bind}) after ${Date.now() - startedAt} ms${config.auth ? ", login required" : ""}`,
   );
+  // MQTT, webhooks and the /metrics + /healthz telemetry; they only queue, never block.
+  const integrations = startIntegrations(config, {
+    archive,
+    onFrame: deps.onFrame,
+    statusJson: () => buildStatus(deps, app.streams),
+  });
+  deps.integrations = integrations;
+  integrations.start();
 
   // Retention also runs after each save; this expires old events when nothing new is saved.
   const retentionTimer = setInterval(() => {
@@ -124,6 +143,7 @@ export async function serve(config: Config): Promise<number> {
     clearInterval(retentionTimer);
     await app.stop(true).catch(() => undefined);
     await pipeline?.stop();
+    await integrations.stop();
     archive.close();
     log.info(`stopped in ${Math.round(performance.now() - t0)} ms`);
     done.resolve(code);
@@ -144,6 +164,7 @@ export async function serve(config: Config): Promise<number> {
   } catch (e) {
     clearInterval(retentionTimer);
     await app.stop(true).catch(() => undefined);
+    await integrations.stop();
     archive.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
@@ -154,5 +175,11 @@ export async function serve(config: Config): Promise<number> {
     for (const cb of frameSubs) cb(s);
   });
   log.info(`ready in ${Date.now() - startedAt} ms: http://${shownHost}:${config.port}/`);
+  // After the start, so a camera or model error stays the first line a user reads.
+  if (!config.auth && isAllInterfaces(config.bind)) {
+    httpLog.warn(
+      `anyone on the network can watch the camera and read the archive: pass --auth user:pass (or --auth-file), or --bind 127.0.0.1`,
+    );
+  }
   return done.promise;
 }

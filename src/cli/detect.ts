@@ -71,7 +71,7 @@ function errorInfo(e: unknown): { code: string; message: string; exitCode: numbe
 
 /** Returns the process exit code: 0, 2 for bad input (files, models, no TPU), 1 for runtime. */
 export async function runDetect(opts: DetectCliOptions): Promise<number> {
-  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  const out = (line: string): void => console.log(line);
   if (!(opts.threshold >= 0 && opts.threshold <= 1)) {
     log.error(`threshold must be 0..1, got ${opts.threshold}`);
     return 2;

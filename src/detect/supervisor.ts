@@ -40,7 +40,7 @@ export interface SupervisorOptions<E extends Engine> {
 }
 
 export const DETECTOR_BACKOFF_MIN_MS = 500;
-export const DETECTOR_BACKOFF_MAX_MS = 10_000;
+export const DETECTOR_BACKOFF_MAX_MS = 2_000;
 
 /** A message without its fix: the fix of an invoke error says "restart", which we do ourselves. */
 function short(e: unknown): string {
@@ -142,8 +142,7 @@ export class DetectorSupervisor<E extends Engine> {
     const msg = short(err);
     this.#lastError = `${e.backend}: ${msg}`;
     const wasPrimary = e === this.#primary;
-    const meanwhile =
-      wasPrimary && this.#opts.openFallback ? "; the CPU model runs meanwhile" : "";
+    const meanwhile = wasPrimary && this.#opts.openFallback ? "; the CPU model runs meanwhile" : "";
     this.#log.once(
       "invoke",
       "error",

@@ -143,6 +143,12 @@ function code(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
 }
 
+/** ENOSPC from a file write, SQLITE_FULL from the index: the card is full either way. */
+function diskFull(e: unknown): boolean {
+  const c = code(e);
+  return c === "ENOSPC" || c === "SQLITE_FULL" || c === "EDQUOT";
+}
+
 function unlinkQuiet(path: string): void {
   try {
     fs.unlinkSync(path);
@@ -501,9 +507,9 @@ export class Archive {
       throw new HcError("ARCHIVE_EMPTY_JPEG", "refusing to save an empty image");
     }
     try {
-      return this.saveOnce(db, input);
+      return this.saveOnce(this.reopenIfGone(db), input);
     } catch (e) {
-      if (code(e) !== "ENOSPC") {
+      if (!diskFull(e)) {
         this.lastError = `save failed: ${errorMessage(e)}`;
         throw new HcError(
           "STORAGE_WRITE",
@@ -514,7 +520,7 @@ export class Archive {
       // Disk full: retention frees the oldest events, then one more try.
       this.enforce();
       try {
-        return this.saveOnce(db, input);
+        return this.saveOnce(this.conn, input);
       } catch (e2) {
         this.lastError = `disk full: ${errorMessage(e2)}`;
         throw new HcError(
@@ -524,6 +530,24 @@ export class Archive {
         );
       }
     }
+  }
+
+  /**
+   * outdir (and the index in it) deleted while running: the open index is an unlinked file that
+   * no restart would see. Make a new one from what is in the folder (nothing, usually).
+   */
+  private reopenIfGone(db: Database): Database {
+    if (fs.existsSync(this.indexPath)) return db;
+    this.log.warn(`${this.indexPath} was deleted while running: recreating outdir and the index`);
+    fs.mkdirSync(this.thumbsDir, { recursive: true });
+    try {
+      db.close();
+    } catch {
+      // The old handle only matters to the deleted file.
+    }
+    this.db = Archive.openDb(this.indexPath, this.log);
+    this.reconcile();
+    return this.db;
   }
 
   private saveOnce(db: Database, input: SaveInput): EventRecord {
@@ -656,7 +680,8 @@ export class Archive {
       for (let guard = 0; guard < 100_000; guard++) {
         const free = this.freeMbFn(this.outdir);
         if (free === null || free >= minFreeMb) break;
-        const batch = this.oldest(5);
+        // The newest event stays: deleting what was just saved would save nothing at all.
+        const batch = this.oldest(Math.max(0, Math.min(5, this.count() - 1)));
         if (batch.length === 0) {
           this.log.once(
             "lowdisk",

@@ -15,8 +15,14 @@ export class BadRequest extends Error {
   }
 }
 
+/** `name[]=...` (PHP-style arrays) where one value is expected. */
+function noArray(sp: URLSearchParams, name: string): void {
+  if (sp.has(`${name}[]`)) throw new BadRequest(name, `${name} takes one value, not a list`);
+}
+
 /** The single value of `name`, or undefined when absent or empty. */
 function one(sp: URLSearchParams, name: string): string | undefined {
+  noArray(sp, name);
   const all = sp.getAll(name);
   if (all.length > 1) throw new BadRequest(name, `${name} given ${all.length} times`);
   const v = all[0];
@@ -49,6 +55,7 @@ export function fpsParam(sp: URLSearchParams, name: string, max: number): number
 
 /** `1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`; a bare `?raw` means true. */
 export function flagParam(sp: URLSearchParams, name: string): boolean {
+  noArray(sp, name);
   const all = sp.getAll(name);
   if (all.length > 1) throw new BadRequest(name, `${name} given ${all.length} times`);
   const v = all[0];

@@ -24,6 +24,8 @@
  *   noSignalJpeg(reason) a "no signal" JPEG with the reason and the time.
  *   archive       the event archive (src/events/archive.ts); /out serves only its files.
  *   startedAt     Date.now() at start.
+ *   integrations? MQTT/webhook state for /status and the telemetry behind /metrics and /healthz
+ *                 (src/integrations/); without it those routes use status() alone.
  *
  * Routes:
  *   GET  /                 dashboard (SSE counters, raw MJPEG + browser-drawn boxes, events)
@@ -38,16 +40,22 @@
  *   GET  /api/events       JSON: ?before ?after (ms or ISO) ?limit (1..500, default 100) ?offset
  *                          ?reason ?day ?order=asc|desc
  *   GET  /api/events/:id   JSON, 404 if unknown
+ *   GET  /metrics          Prometheus text (src/integrations/metrics.ts)
+ *   GET  /healthz          200 "ok" while frames are fresh and the detector works, else 503 JSON
  * Bad query values answer 400 JSON; unknown routes 404 (HTML for browsers, else JSON).
  */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { eventJson, type Archive, type EventRecord } from "../events/archive.ts";
+import { healthResponse } from "../integrations/health.ts";
+import type { Integrations, IntegrationsStatus } from "../integrations/index.ts";
+import { diskFreeBytes, metricsResponse } from "../integrations/metrics.ts";
 import { logger } from "../log.ts";
 import type { FrameState } from "../types.ts";
 import { checkBasicAuth, unauthorized, type BasicAuth } from "./auth.ts";
 import { serveArchiveFile } from "./files.ts";
 import { Dashboard, EventPage, Gallery, NotFoundPage, type PageInfo } from "./pages.tsx";
+import { TokenBucket } from "./ratelimit.ts";
 import {
   BadRequest,
   MAX_LIMIT,
@@ -111,6 +119,8 @@ export interface ServerDeps {
   noSignalJpeg(reason: string): Uint8Array;
   archive: Archive;
   startedAt: number;
+  /** MQTT, webhooks and the telemetry behind /metrics and /healthz (src/integrations/). */
+  integrations?: Integrations;
 }
 
 /** /status body. */
@@ -147,11 +157,16 @@ export interface StatusJson {
   edgetpu_version: string | null;
   oldest_event: number | null;
   newest_event: number | null;
+  /** MQTT (connected, last_error...) and webhooks; null when none is set up. */
+  integrations: IntegrationsStatus | null;
 }
 
 const GALLERY_PAGE_SIZE = 48;
 const DASHBOARD_RECENT = 9;
 const NO_STORE = "no-store, no-cache, must-revalidate, max-age=0";
+/** /snapshot: bursts of 3, then 1 per second, so a poller cannot fill the card. */
+export const SNAPSHOT_BURST = 3;
+export const SNAPSHOT_PER_SEC = 1;
 
 function json(body: unknown, status = 200, extra: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), {
@@ -230,6 +245,7 @@ export function buildStatus(deps: ServerDeps, hub: StreamHub): StatusJson {
     edgetpu_version: st.edgetpuVersion,
     oldest_event: a.oldest,
     newest_event: a.newest,
+    integrations: deps.integrations?.status() ?? null,
   };
 }
 
@@ -243,7 +259,22 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
       ? page(<NotFoundPage info={info} />, 404)
       : json({ error: "not_found" }, 404);
 
+  const snapshotLimit = new TokenBucket(SNAPSHOT_PER_SEC, SNAPSHOT_BURST);
+
   async function snapshot(): Promise<Response> {
+    const waitMs = snapshotLimit.take();
+    if (waitMs > 0) {
+      const retrySec = Math.ceil(waitMs / 1000);
+      return json(
+        {
+          error: "rate_limited",
+          reason: `at most ${SNAPSHOT_PER_SEC} snapshot per second (bursts of ${SNAPSHOT_BURST}): try again in ${retrySec} s`,
+          retry_after_s: retrySec,
+        },
+        429,
+        { "retry-after": String(retrySec) },
+      );
+    }
     let rec: EventRecord | null;
     try {
       rec = await deps.snapshot();
@@ -427,6 +458,29 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
         return e ? json(eventJson(e)) : json({ error: "not_found", id: params.id }, 404);
       })
       .get("/favicon.ico", () => new Response(null, { status: 204 }))
+      // Integrations (src/integrations/). Behind auth like every route: the people count and the
+      // uptime tell when a house is empty, and Prometheus and uptime monitors send Basic auth.
+      .get("/metrics", () =>
+        metricsResponse({
+          status: deps.status(),
+          latest: deps.latest(),
+          telemetry: deps.integrations?.telemetry ?? null,
+          videoClients: hub.videoClients,
+          sseClients: hub.sseClients,
+          eventsStored: archive.count(),
+          diskFreeBytes: diskFreeBytes(deps.config.outdir),
+          version: deps.config.version,
+          startedAt: deps.startedAt,
+          integrations: deps.integrations?.status() ?? null,
+        }),
+      )
+      .get("/healthz", () =>
+        healthResponse({
+          status: deps.status(),
+          latest: deps.latest(),
+          telemetry: deps.integrations?.telemetry ?? null,
+        }),
+      )
   );
 }
 

@@ -32,6 +32,8 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 5000;
 /** A replugged camera must stream again within 2 s; a failed open of a V4L2 node costs ~nothing. */
 const V4L2_BACKOFF_MAX_MS = 1000;
+/** No frame for this long (ms; or 4 frame intervals, if longer) shows as offline until the next. */
+const STALL_SHOW_MS = 1500;
 
 interface Frame {
   seq: number;
@@ -74,9 +76,12 @@ const status: CaptureStatus = {
 };
 let seq = 0;
 let lastGrabAt = 0;
+/** performance.now() of the last frame or (re)open, for the stall watchdog. */
+let lastFrameAt = 0;
 let lastResultAt = 0;
 let detectFps = 0;
 const pendingSnapshots: number[] = [];
+let stallTimer: ReturnType<typeof setInterval> | undefined;
 
 function post(msg: FromCapture, transfer: ArrayBuffer[] = []): void {
   self.postMessage(msg, transfer);
@@ -212,7 +217,10 @@ function startDetection(f: Frame): void {
   detectorBusy = true;
   releaseRgb(pending);
   pending = f;
-  port.postMessage({ type: "infer", seq: f.seq, input }, [input.buffer as ArrayBuffer]);
+  port.postMessage(
+    { type: "infer", seq: f.seq, input, frameWidth: f.width, frameHeight: f.height },
+    [input.buffer as ArrayBuffer],
+  );
 }
 
 function onDetect(msg: DetectToCapture): void {
@@ -224,7 +232,22 @@ function onDetect(msg: DetectToCapture): void {
     detectorBusy = false;
     return;
   }
-  freeInputs.push(msg.input);
+  if (msg.type === "detector") {
+    backend = msg.info?.backend ?? null;
+    if (!msg.info) {
+      // Nothing detects until the detector is back: show no stale boxes or counts.
+      detections = [];
+      people = 0;
+    } else if (msg.info.inputWidth !== inputW || msg.info.inputHeight !== inputH) {
+      inputW = msg.info.inputWidth;
+      inputH = msg.info.inputHeight;
+      freeInputs.length = 0;
+      freeInputs.push(new Uint8Array(inputW * inputH * 3), new Uint8Array(inputW * inputH * 3));
+    }
+    return;
+  }
+  // An input of the previous detector's size is dropped (the "detector" message made new ones).
+  if (msg.input.length === inputW * inputH * 3) freeInputs.push(msg.input);
   detectorBusy = false;
   const f = pending;
   pending = null;
@@ -293,6 +316,7 @@ async function openSource(first: boolean): Promise<boolean> {
       source = s;
       status.online = true;
       status.offlineReason = null;
+      lastFrameAt = performance.now();
       if (!first) log.info(`camera is back: ${info.description}`);
       log.clear("lost");
       post({ type: "source", info });
@@ -340,6 +364,11 @@ async function run(): Promise<void> {
     status.framesDropped += raw.dropped;
     const f = decode(raw);
     if (!f) continue;
+    lastFrameAt = now;
+    if (!status.online) {
+      status.online = true;
+      status.offlineReason = null;
+    }
     const prev = latest;
     latest = f;
     releaseRgb(prev);
@@ -351,8 +380,19 @@ async function run(): Promise<void> {
   }
 }
 
+/** A camera that stays open but sends nothing is shown offline before the source gives up on it. */
+function watchStall(): void {
+  if (!status.online || lastFrameAt === 0 || stopping) return;
+  const fps = status.captureFps || config.fps;
+  const limitMs = Math.max(STALL_SHOW_MS, fps > 0 ? 4000 / fps : 0);
+  if (performance.now() - lastFrameAt > limitMs) {
+    setOffline(`no frame from the camera for ${(limitMs / 1000).toFixed(1)} s`);
+  }
+}
+
 function stop(): void {
   stopping = true;
+  clearInterval(stallTimer);
   source?.close();
   source = null;
   port?.close();
@@ -369,6 +409,7 @@ self.onmessage = (ev: MessageEvent<ToCapture>) => {
       configureLibs(msg.libs);
       port = msg.detectPort;
       port.onmessage = (e) => onDetect(e.data as DetectToCapture);
+      stallTimer = setInterval(watchStall, 250);
       run().catch((e) => post({ type: "fatal", error: toWireError(e) }));
       break;
     case "want-annotated":

@@ -60,18 +60,34 @@ export interface DetectorInfo {
 export type ToDetect =
   { type: "init"; config: Config; libs: LibPaths; capturePort: MessagePort } | { type: "stop" };
 
+/** The detector in use changed (null: none open, reopening), or a new error happened. */
+export type DetectorChange = {
+  type: "detector";
+  info: DetectorInfo | null;
+  lastError: string | null;
+};
+
 export type FromDetect =
   | { type: "ready"; info: DetectorInfo }
   | { type: "error"; message: string }
+  | DetectorChange
   | { type: "fatal"; error: WireError }
   | { type: "stopped" };
 
 /** Over the capture <-> detect MessagePort. */
-export type CaptureToDetect = { type: "infer"; seq: number; input: Uint8Array };
+/** `input` is the frame resized to the model; frameWidth x frameHeight is the frame's own size. */
+export type CaptureToDetect = {
+  type: "infer";
+  seq: number;
+  input: Uint8Array;
+  frameWidth: number;
+  frameHeight: number;
+};
 export type DetectToCapture =
   | { type: "ready"; info: DetectorInfo }
   | { type: "result"; seq: number; detections: Detection[]; inferMs: number; input: Uint8Array }
-  | { type: "failed"; seq: number; message: string; input: Uint8Array };
+  | { type: "failed"; seq: number; message: string; input: Uint8Array }
+  | DetectorChange;
 
 export function toWireError(e: unknown): WireError {
   const err = e as { code?: unknown; message?: unknown; exitCode?: unknown };

@@ -19,6 +19,11 @@
  *   FAKECAM_STALL_AFTER=N      after N frames the camera stays open but sends nothing more
  *   FAKECAM_CORRUPT_EVERY=N    every Nth frame is broken (MJPEG: no image; YUYV: the
  *                              V4L2_BUF_FLAG_ERROR flag)
+ *   FAKECAM_DOUBLE_HEIGHT_EVERY=N  every Nth MJPEG frame is a JPEG of twice the negotiated height
+ *                              (640x960 while S_FMT said 640x480), as some interlaced UVC
+ *                              bridges send
+ * The "unplug" log line carries at=<ms since epoch> (CLOCK_REALTIME), so tests can time the
+ * replug (at + FAKECAM_REPLUG_AFTER_MS).
  *
  * Everything else (other paths, other fds) goes to the next definition (dlsym RTLD_NEXT), or
  * straight to the kernel while that lookup is in progress: Bun itself opens and maps memory
@@ -165,7 +170,7 @@ static struct {
   int nsizes;
   int fps;
   char log[PATH_MAX];
-  long unplug_after, replug_after_ms, stall_after, corrupt_every;
+  long unplug_after, replug_after_ms, stall_after, corrupt_every, double_every;
   uint8_t *src;
   size_t src_len;
   size_t *frame_off, *frame_len;
@@ -451,6 +456,7 @@ static void load_config_fields(void) {
   cfg.replug_after_ms = env_long("FAKECAM_REPLUG_AFTER_MS", -1);
   cfg.stall_after = env_long("FAKECAM_STALL_AFTER", -1);
   cfg.corrupt_every = env_long("FAKECAM_CORRUPT_EVERY", 0);
+  cfg.double_every = env_long("FAKECAM_DOUBLE_HEIGHT_EVERY", 0);
   const char *src = getenv("FAKECAM_SOURCE");
   if (!src || !*src || load_source(src) < 0) {
     complain("fakecam: FAKECAM_SOURCE must name a file of concatenated JPEG frames\n");
@@ -569,6 +575,10 @@ static int fault_stalled(handle *hd) { return cfg.stall_after >= 0 && hd->produc
 static int fault_corrupt(handle *hd) {
   return cfg.corrupt_every > 0 && (hd->produced + 1) % cfg.corrupt_every == 0;
 }
+static int fault_double_height(handle *hd) {
+  return cfg.double_every > 0 && hd->fourcc == V4L2_PIX_FMT_MJPEG &&
+         (hd->produced + 1) % cfg.double_every == 0;
+}
 
 static void unplug(int dev) {
   dev_gone_ms[dev] = now_ns() / 1000000;
@@ -576,7 +586,9 @@ static void unplug(int dev) {
   unplug_done = 1;
   for (int i = 0; i < MAX_HANDLES; i++)
     if (handles[i].fd >= 0 && handles[i].dev == dev) handles[i].gone = 1;
-  logf_("unplug %s", cfg.devices[dev]);
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  logf_("unplug %s at=%lld", cfg.devices[dev], (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
 }
 
 /* Fills queued buffers with every frame that is due by now (lock held). */
@@ -598,6 +610,7 @@ static void produce_due(handle *hd) {
     if (fault_stalled(hd)) continue;
     uint32_t seq = hd->seq++;
     int corrupt = fault_corrupt(hd);
+    int doubled = fault_double_height(hd);
     hd->produced++;
     if (hd->qn == 0) continue; /* no buffer queued: the driver drops the frame */
     int bi = hd->qfifo[hd->qhead];
@@ -606,7 +619,8 @@ static void produce_due(handle *hd) {
     fbuf *b = &hd->bufs[bi];
     b->queued = 0;
     b->flags = 0;
-    long n = render_frame(hd, (int)(seq % (uint32_t)cfg.nframes), hd->fourcc, hd->w, hd->h, b->mem, b->len);
+    long n = render_frame(hd, (int)(seq % (uint32_t)cfg.nframes), hd->fourcc, hd->w,
+                          doubled ? hd->h * 2 : hd->h, b->mem, b->len);
     if (n < 0) {
       n = 0;
       b->flags |= V4L2_BUF_FLAG_ERROR;

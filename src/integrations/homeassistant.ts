@@ -1,0 +1,124 @@
+/**
+ * Home Assistant MQTT discovery: retained configs under homeassistant/<component>/<node id>/...
+ * make the camera's entities appear with no YAML: "Person" (binary sensor, occupancy), "People"
+ * (count), "FPS" and "Inference time" (diagnostic sensors). All share one device block and the
+ * availability topic, so they turn unavailable when the last will says "offline".
+ */
+import type { MqttConfig } from "./config.ts";
+import type { MqttMessage } from "./mqtt.ts";
+
+export const DISCOVERY_PREFIX = "homeassistant";
+
+export interface MqttTopics {
+  /** Each saved event as JSON (not retained). */
+  event: string;
+  /** People count as a plain integer (retained). */
+  people: string;
+  /** Status JSON every few seconds (retained). */
+  status: string;
+  /** "online" / "offline" (retained; "offline" is also the last will). */
+  availability: string;
+}
+
+export const AVAILABLE = "online";
+export const NOT_AVAILABLE = "offline";
+
+export function mqttTopics(base: string): MqttTopics {
+  return {
+    event: `${base}/event`,
+    people: `${base}/people`,
+    status: `${base}/status`,
+    availability: `${base}/availability`,
+  };
+}
+
+export interface DeviceInfo {
+  version: string;
+  /** The dashboard, shown as "Visit" in Home Assistant. */
+  configurationUrl: string;
+}
+
+/** "hazardcam/kitchen" → "hazardcam kitchen". */
+export function deviceName(topic: string): string {
+  const last = topic.split("/").pop() || topic;
+  return last === "hazardcam" ? "hazardcam" : `hazardcam ${last}`;
+}
+
+export function discoveryMessages(cfg: MqttConfig, device: DeviceInfo): MqttMessage[] {
+  const t = mqttTopics(cfg.topic);
+  const id = cfg.nodeId;
+  const common = {
+    availability_topic: t.availability,
+    payload_available: AVAILABLE,
+    payload_not_available: NOT_AVAILABLE,
+    device: {
+      identifiers: [id],
+      name: deviceName(cfg.topic),
+      manufacturer: "hazardcam",
+      model: "hazardcam people detector",
+      sw_version: device.version,
+      ...(/^https?:\/\//.test(device.configurationUrl)
+        ? { configuration_url: device.configurationUrl }
+        : {}),
+    },
+  };
+  const entities: { component: string; object: string; config: Record<string, unknown> }[] = [
+    {
+      component: "binary_sensor",
+      object: "person",
+      config: {
+        name: "Person",
+        unique_id: `${id}_person`,
+        state_topic: t.people,
+        value_template: "{{ 'ON' if (value | int(0)) > 0 else 'OFF' }}",
+        device_class: "occupancy",
+      },
+    },
+    {
+      component: "sensor",
+      object: "people",
+      config: {
+        name: "People",
+        unique_id: `${id}_people`,
+        state_topic: t.people,
+        unit_of_measurement: "people",
+        state_class: "measurement",
+        icon: "mdi:account-group",
+      },
+    },
+    {
+      component: "sensor",
+      object: "fps",
+      config: {
+        name: "FPS",
+        unique_id: `${id}_fps`,
+        state_topic: t.status,
+        value_template: "{{ value_json.fps }}",
+        unit_of_measurement: "fps",
+        state_class: "measurement",
+        entity_category: "diagnostic",
+        icon: "mdi:camera-timer",
+      },
+    },
+    {
+      component: "sensor",
+      object: "inference",
+      config: {
+        name: "Inference time",
+        unique_id: `${id}_inference`,
+        state_topic: t.status,
+        value_template: "{{ value_json.infer_ms }}",
+        unit_of_measurement: "ms",
+        state_class: "measurement",
+        entity_category: "diagnostic",
+        icon: "mdi:timer-outline",
+      },
+    },
+  ];
+  return entities.map((e) => ({
+    topic: `${DISCOVERY_PREFIX}/${e.component}/${id}/${e.object}/config`,
+    payload: JSON.stringify({ ...e.config, ...common }),
+    retain: true,
+    qos: 1,
+  }));
+}

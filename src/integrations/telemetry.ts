@@ -1,0 +1,84 @@
+/**
+ * What /metrics and /healthz need beyond PipelineStatus, recorded on the main thread from the
+ * frames and saved events: the inference time histogram, events saved by reason, and when the
+ * detector last produced a result. Recording is O(buckets) per frame and never allocates.
+ */
+import type { EventReason, EventRecord } from "../events/archive.ts";
+import type { FrameState } from "../types.ts";
+
+/** Inference time bucket bounds in seconds: 5 ms (Edge TPU) to 500 ms (a slow CPU). */
+export const INFER_BUCKETS_S: readonly number[] = [
+  0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5,
+];
+
+export interface HistogramSnapshot {
+  /** Upper bounds, ascending, without +Inf. */
+  bounds: readonly number[];
+  /** Cumulative counts per bound (observations <= bound). */
+  cumulative: number[];
+  sum: number;
+  count: number;
+}
+
+export class Histogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = bounds.map(() => 0);
+  }
+
+  observe(v: number): void {
+    if (!Number.isFinite(v)) return;
+    this.sum += v;
+    this.count++;
+    const i = this.bounds.findIndex((b) => v <= b);
+    if (i >= 0) this.counts[i] = (this.counts[i] ?? 0) + 1;
+  }
+
+  snapshot(): HistogramSnapshot {
+    let acc = 0;
+    const cumulative = this.counts.map((c) => (acc += c));
+    return { bounds: this.bounds, cumulative, sum: this.sum, count: this.count };
+  }
+}
+
+export class Telemetry {
+  readonly inferSeconds = new Histogram(INFER_BUCKETS_S);
+  private readonly saved = new Map<EventReason, number>([
+    ["auto", 0],
+    ["snapshot", 0],
+  ]);
+  /** Date.now() when this recorder was made: the detector's grace period starts here. */
+  readonly createdAt: number;
+  /** Date.now() of the latest new detection result, null before the first. */
+  lastInferAt: number | null = null;
+  private lastInferMs = Number.NaN;
+
+  constructor(now: number = Date.now()) {
+    this.createdAt = now;
+  }
+
+  /**
+   * Frames repeat the latest detection result until the next one: a result is new when its
+   * inference time differs (a float from performance.now(); equal values in a row do not occur
+   * in practice). FrameState has no detection sequence number to tell them apart exactly.
+   */
+  observeFrame(s: FrameState, now: number = Date.now()): void {
+    if (s.inferMs > 0 && s.inferMs !== this.lastInferMs) {
+      this.lastInferMs = s.inferMs;
+      this.lastInferAt = now;
+      this.inferSeconds.observe(s.inferMs / 1000);
+    }
+  }
+
+  observeSaved(e: EventRecord): void {
+    this.saved.set(e.reason, (this.saved.get(e.reason) ?? 0) + 1);
+  }
+
+  /** Events saved since start, by reason ("auto" and "snapshot" always present). */
+  savedByReason(): [EventReason, number][] {
+    return [...this.saved.entries()];
+  }
+}
