@@ -168,6 +168,14 @@ async function runServiceCommand(argv: string[]): Promise<number> {
       `service needs "install <arguments>" or "uninstall" (got "${action ?? ""}")`,
     );
   const runFlags = Object.entries(p.flags).filter(([k]) => !(k in serviceFlags));
+  if ("auth" in p.flags) {
+    // A unit file is world-readable and ExecStart shows in `ps`: keep the password out of both.
+    throw inputError(
+      "EARG_AUTH",
+      "service install does not take --auth",
+      "put user:pass in a file only the service user can read (chmod 600) and pass --auth-file PATH",
+    );
+  }
   const config = buildConfig({ positionals: runPositionals, flags: Object.fromEntries(runFlags) });
   const extra = runFlags.flatMap(([k, v]) =>
     v === true

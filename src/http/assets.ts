@@ -217,7 +217,7 @@ export const DASHBOARD_JS = `
   es.addEventListener("status", function (ev) {
     var s = JSON.parse(ev.data);
     setOnline(!!s.online, s.offline_reason);
-    if (s.backend) setText("backend", s.backend);
+    setText("backend", s.backend || "none");
     if (typeof s.events_total === "number") setText("events-total", String(s.events_total));
     if (typeof s.clients === "number") setText("clients", String(s.clients));
     if (!s.online) { setText("people", "0"); setText("fps", "0.0"); setText("detect-fps", "0.0"); }
