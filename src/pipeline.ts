@@ -9,7 +9,7 @@ import type { Archive, EventRecord } from "./events/archive.ts";
 import { logger } from "./log.ts";
 import { libPaths } from "./native/libs.ts";
 import { drawText, jpegEncode } from "./native/shim.ts";
-import type { FrameState } from "./types.ts";
+import type { FrameState, PipelineStatus } from "./types.ts";
 import type {
   CaptureStatus,
   DetectorInfo,
@@ -27,25 +27,6 @@ const tpuLog = logger("tpu");
 const evLog = logger("events");
 const SNAPSHOT_TIMEOUT_MS = 3000;
 const STOP_TIMEOUT_MS = 700;
-
-export interface PipelineStatus {
-  online: boolean;
-  offlineReason: string | null;
-  backend: DetectorInfo["backend"] | null;
-  tfliteVersion: string | null;
-  edgetpuVersion: string | null;
-  modelPath: string;
-  captureFps: number;
-  detectFps: number;
-  inferMs: number;
-  people: number;
-  framesCorrupt: number;
-  framesDropped: number;
-  lastError: string | null;
-  source: string;
-  actualWidth: number;
-  actualHeight: number;
-}
 
 export interface Pipeline {
   latest(): FrameState | null;

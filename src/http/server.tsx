@@ -51,7 +51,7 @@ import { healthResponse } from "../integrations/health.ts";
 import type { Integrations, IntegrationsStatus } from "../integrations/index.ts";
 import { diskFreeBytes, metricsResponse } from "../integrations/metrics.ts";
 import { logger } from "../log.ts";
-import type { FrameState } from "../types.ts";
+import type { FrameState, PipelineStatus } from "../types.ts";
 import { checkBasicAuth, unauthorized, type BasicAuth } from "./auth.ts";
 import { serveArchiveFile } from "./files.ts";
 import { Dashboard, EventPage, Gallery, NotFoundPage, type PageInfo } from "./pages.tsx";
@@ -71,23 +71,7 @@ import { StreamHub } from "./streams.ts";
 
 const log = logger("http");
 
-export interface PipelineStatus {
-  online: boolean;
-  offlineReason: string | null;
-  backend: "edgetpu" | "cpu" | null;
-  tfliteVersion: string | null;
-  edgetpuVersion: string | null;
-  captureFps: number;
-  detectFps: number;
-  inferMs: number;
-  people: number;
-  framesCorrupt: number;
-  framesDropped: number;
-  lastError: string | null;
-  source: string;
-  actualWidth: number;
-  actualHeight: number;
-}
+export type { PipelineStatus } from "../types.ts";
 
 export interface ServerConfig {
   model: string;
