@@ -143,6 +143,7 @@ export interface StatusJson {
   newest_event: number | null;
   /** MQTT (connected, last_error...) and webhooks; null when none is set up. */
   integrations: IntegrationsStatus | null;
+  stage_ms: { grab: number; decode: number; resize: number; infer: number } | null;
 }
 
 const GALLERY_PAGE_SIZE = 48;
@@ -230,6 +231,19 @@ export function buildStatus(deps: ServerDeps, hub: StreamHub): StatusJson {
     oldest_event: a.oldest,
     newest_event: a.newest,
     integrations: deps.integrations?.status() ?? null,
+    stage_ms: stageMs(deps.latest()),
+  };
+}
+
+/** Per-stage times of the newest frame in ms (grab includes waiting for the camera). */
+function stageMs(f: FrameState | null): StatusJson["stage_ms"] {
+  if (!f) return null;
+  const s = f.stageMs;
+  return {
+    grab: round2(s.grab),
+    decode: round2(s.decode),
+    resize: round2(s.resize),
+    infer: round2(s.infer),
   };
 }
 

@@ -75,6 +75,8 @@ const status: CaptureStatus = {
   lastError: null,
 };
 let seq = 0;
+/** Latest per-stage times in ms (resize: of the last frame sent to the detector). */
+const stage = { grab: 0, decode: 0, resize: 0 };
 let lastGrabAt = 0;
 /** performance.now() of the last frame or (re)open, for the stall watchdog. */
 let lastFrameAt = 0;
@@ -211,9 +213,12 @@ function serveSnapshots(): void {
 }
 
 function startDetection(f: Frame): void {
+  if (!port || detectorBusy) return;
   const input = freeInputs.pop();
-  if (!port || detectorBusy || !input) return;
+  if (!input) return;
+  const t0 = performance.now();
   resizeRgb(f.rgb, f.width, f.height, inputW, inputH, { letterbox: config.letterbox }, input);
+  stage.resize = performance.now() - t0;
   detectorBusy = true;
   releaseRgb(pending);
   pending = f;
@@ -267,6 +272,9 @@ function onDetect(msg: DetectToCapture): void {
   // The cooldown runs on frame time, the time in the event's name.
   cooldownClockMs = f.grabbedAt;
   if (cooldown.shouldAutoSave(people)) sendEvent(makeEvent(f, detections, "auto"), null);
+  // Keep the detector busy: a newer frame is already decoded, so start on it now instead of at
+  // the next grab (on average half a frame interval later: 10% of a 75 ms invoke at 30 fps).
+  if (latest && latest.seq > f.seq) startDetection(latest);
 }
 
 function publish(f: Frame): void {
@@ -281,7 +289,7 @@ function publish(f: Frame): void {
     inferMs,
     captureFps: status.captureFps,
     detectFps,
-    stageMs: { grab: 0, decode: 0, resize: 0, infer: inferMs },
+    stageMs: { grab: stage.grab, decode: stage.decode, resize: stage.resize, infer: inferMs },
   };
   const annotated = wantAnnotated ? encodeAnnotated(f, detections, STREAM_QUALITY) : null;
   // The RGB stays here; only JPEG bytes cross threads. f.jpeg is kept for snapshots, so copy it.
@@ -346,6 +354,7 @@ async function run(): Promise<void> {
   if (!(await openSource(true))) return;
   while (!stopping) {
     let raw: RawFrame;
+    const grabStart = performance.now();
     try {
       raw = await (source as FrameSource).next();
     } catch (e) {
@@ -362,7 +371,10 @@ async function run(): Promise<void> {
     if (lastGrabAt > 0) status.captureFps = ema(status.captureFps, now - lastGrabAt);
     lastGrabAt = now;
     status.framesDropped += raw.dropped;
+    // grab includes waiting for the camera; decode and resize are our own work per frame.
+    stage.grab = now - grabStart;
     const f = decode(raw);
+    stage.decode = performance.now() - now;
     if (!f) continue;
     lastFrameAt = now;
     if (!status.online) {
