@@ -11,7 +11,6 @@ export function setQuiet(value: boolean): void {
 
 function write(level: Level, prefix: string, msg: string): void {
   if (quiet && level === "info") return;
-  // console.* rather than process.stdout.write: the latter hangs the arm64 binary under qemu.
   const line = `${prefix}: ${msg}`;
   if (level === "info") console.log(line);
   else console.error(line);

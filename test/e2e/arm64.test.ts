@@ -9,7 +9,20 @@ import { CLIP, CPU_MODEL, freePort, root, tempDir } from "./harness.ts";
 
 const bin = join(root, "dist/hazardcam-linux-arm64");
 const qemu = Bun.which("qemu-aarch64");
-const QEMU = [qemu ?? "qemu-aarch64", "-cpu", "cortex-a72", "-L", "/usr/aarch64-linux-gnu"];
+// qemu-user 7.2 -L only redirects paths that exist under the prefix: the guest's ld.so comes from
+// /usr/aarch64-linux-gnu/lib (libc6-arm64-cross) but libc.so.6 from the host's multiarch
+// /lib/aarch64-linux-gnu (libc6:arm64, a different build), and that mixed glibc loops forever in
+// pthread_create (JSC's first thread), so even --version hangs. LD_LIBRARY_PATH in the guest only
+// (-E) makes libc match ld.so. Not needed on a real Pi, where both come from one libc6.
+const QEMU = [
+  qemu ?? "qemu-aarch64",
+  "-cpu",
+  "cortex-a72",
+  "-L",
+  "/usr/aarch64-linux-gnu",
+  "-E",
+  "LD_LIBRARY_PATH=/usr/aarch64-linux-gnu/lib",
+];
 const ready = existsSync(bin) && qemu !== null && process.arch === "x64";
 
 describe.skipIf(!ready && !process.env.CI)(
