@@ -27,7 +27,6 @@ const tpuLog = logger("tpu");
 const evLog = logger("events");
 const SNAPSHOT_TIMEOUT_MS = 3000;
 const STOP_TIMEOUT_MS = 700;
-
 export interface Pipeline {
   latest(): FrameState | null;
   annotatedJpeg(): Uint8Array | null;

@@ -8,8 +8,12 @@ import {
   type SourceOptions,
 } from "./source.ts";
 
-/** One poll wait (ms): short, so the Worker's message queue (stop, snapshot) is read between waits. */
-const GRAB_SLICE_MS = 100;
+/**
+ * One poll wait (ms): short, so the Worker's message queue is read between waits: stop, snapshot,
+ * and detection results (a result read late leaves the detector idle; 100 ms cost CPU detection
+ * 10% of its rate at 30 fps, see docs/PERFORMANCE.md).
+ */
+const GRAB_SLICE_MS = 10;
 /** No frame for this long (ms) means the camera stalled: reopen it. */
 const STALL_MS = 3000;
 
