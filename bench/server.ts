@@ -2,7 +2,7 @@
  * Benchmarks of the compiled binary on the fake V4L2 camera: pipeline fps, MJPEG streaming to
  * many clients, /status latency, startup, shutdown and the soak. Used by bench/run.ts.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   binary,
@@ -41,14 +41,15 @@ export interface Server {
   spawnedAt: number;
   output(): string;
   waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  /** Signals the process (if running) and resolves with its exit code. */
+  /** Signals the process (if running), resolves with its exit code, deletes its outdir. */
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
 export async function spawnServer(o: ServerOptions): Promise<Server> {
   ensureBuilt();
   const port = await freePort();
-  const outdir = join(tempDir("bench"), "out");
+  const dir = tempDir("bench");
+  const outdir = join(dir, "out");
   const args = [
     CPU_MODEL,
     "0",
@@ -98,7 +99,9 @@ export async function spawnServer(o: ServerOptions): Promise<Server> {
     },
     async stop(signal = "SIGINT") {
       if (proc.exitCode === null) proc.kill(signal);
-      return proc.exited;
+      const code = await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+      return code;
     },
   };
 }

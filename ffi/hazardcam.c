@@ -71,7 +71,7 @@ typedef struct hc_tls {
   size_t taps_cap;
   int32_t *acc; /* resize: one output row of vertical-pass sums */
   size_t acc_cap;
-  int32_t *ustart; /* resize: per dst pixel, the first of its HC taps (uniform_taps) */
+  int32_t *ustart; /* resize: per dst pixel, the first of its n taps (uniform_taps) */
   int16_t *uwts;   /* resize: n weights per dst pixel (uniform_taps) */
   size_t utaps_cap; /* dst pixels ustart has room for; uwts has room for utaps_n times that */
   int utaps_n;
