@@ -3,28 +3,14 @@
  * huge or non-numeric query values, lists, giant headers. Each gets the 4xx it deserves, never
  * a 500. Also the /snapshot rate limit (429 with Retry-After).
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { createServer, SNAPSHOT_BURST, type HazardcamServer } from "../../src/http/server.tsx";
+import { describe, expect, test } from "bun:test";
+import { SNAPSHOT_BURST } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/log.ts";
-import { makeFake, type Fake } from "./fake-deps.ts";
+import { serverSetup } from "./fake-deps.ts";
 
 setQuiet(true);
 
-const fakes: Fake[] = [];
-const apps: HazardcamServer[] = [];
-afterEach(() => {
-  for (const a of apps.splice(0)) a.closeStreams();
-  for (const f of fakes.splice(0)) f.cleanup();
-});
-
-function setup(opts: Parameters<typeof makeFake>[0] = {}): { fake: Fake; app: HazardcamServer } {
-  const fake = makeFake(opts);
-  fakes.push(fake);
-  fake.publish();
-  const app = createServer(fake.deps);
-  apps.push(app);
-  return { fake, app };
-}
+const setup = serverSetup();
 
 const big = "x".repeat(100_000);
 const manyParams = Array.from({ length: 5000 }, (_, i) => `p${i}=1`).join("&");

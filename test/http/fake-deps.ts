@@ -1,9 +1,11 @@
 /** A fake pipeline behind ServerDeps: frames are published by the test, nothing captures. */
+import { afterEach } from "bun:test";
 import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Archive, type ArchiveOptions } from "../../src/events/archive.ts";
 import { logger } from "../../src/log.ts";
+import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import type { PipelineStatus, ServerConfig, ServerDeps } from "../../src/http/server.tsx";
 import type { Detection, FrameState } from "../../src/types.ts";
 
@@ -178,6 +180,29 @@ export function makeFake(
 }
 
 /** Reads multipart/x-mixed-replace parts from a stream, with timeouts that lose nothing. */
+/**
+ * Registers cleanup (streams closed, temp dirs removed) after each test of the calling file and
+ * returns its `setup`: a fake ServerDeps and the app built on it.
+ */
+export function serverSetup(): (opts?: Parameters<typeof makeFake>[0]) => {
+  fake: Fake;
+  app: HazardcamServer;
+} {
+  const fakes: Fake[] = [];
+  const apps: HazardcamServer[] = [];
+  afterEach(() => {
+    for (const a of apps.splice(0)) a.closeStreams();
+    for (const f of fakes.splice(0)) f.cleanup();
+  });
+  return (opts = {}) => {
+    const fake = makeFake(opts);
+    fakes.push(fake);
+    const app = createServer(fake.deps);
+    apps.push(app);
+    return { fake, app };
+  };
+}
+
 export class PartReader {
   private buf = new Uint8Array(0);
   private pending: Promise<{ done: boolean; value?: Uint8Array }> | null = null;

@@ -1,27 +1,14 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import { join } from "node:path";
 import { CSS } from "../../src/http/assets.ts";
-import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
+import { type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/log.ts";
-import { FIXTURE_JPEG, PartReader, jpegTag, makeFake, taggedJpeg, type Fake } from "./fake-deps.ts";
+import { FIXTURE_JPEG, jpegTag, taggedJpeg, type Fake, serverSetup } from "./fake-deps.ts";
 
 setQuiet(true);
 
-const fakes: Fake[] = [];
-const apps: HazardcamServer[] = [];
-afterEach(() => {
-  for (const a of apps.splice(0)) a.closeStreams();
-  for (const f of fakes.splice(0)) f.cleanup();
-});
-
-function setup(opts: Parameters<typeof makeFake>[0] = {}): { fake: Fake; app: HazardcamServer } {
-  const fake = makeFake(opts);
-  fakes.push(fake);
-  const app = createServer(fake.deps);
-  apps.push(app);
-  return { fake, app };
-}
+const setup = serverSetup();
 
 function get(app: HazardcamServer, path: string, init: RequestInit = {}): Promise<Response> {
   return app.handle(new Request(`http://localhost${path}`, init));
