@@ -11,6 +11,7 @@ import {
   fakecamEnv,
   freePort,
   tempDir,
+  watchOutput,
 } from "../test/e2e/harness.ts";
 import {
   cpuSec,
@@ -73,30 +74,16 @@ export async function spawnServer(o: ServerOptions): Promise<Server> {
     stdout: "pipe",
     stderr: "pipe",
   });
-  let text = "";
-  const pump = async (s: ReadableStream<Uint8Array>): Promise<void> => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) text += dec.decode(chunk, { stream: true });
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
+  // 10 ms polls: startup is timed from these waits.
+  const watch = watchOutput(proc, 10);
   return {
     proc,
     pid: proc.pid,
     port,
     url: `http://127.0.0.1:${port}`,
     spawnedAt,
-    output: () => text,
-    async waitFor(re, timeoutMs = 30000) {
-      const until = performance.now() + timeoutMs;
-      while (performance.now() < until) {
-        const m = text.match(re);
-        if (m) return m;
-        if (proc.exitCode !== null) break;
-        await Bun.sleep(10);
-      }
-      throw new Error(`timed out waiting for ${re} (exit ${proc.exitCode}); output:\n${text}`);
-    },
+    output: watch.output,
+    waitFor: (re, timeoutMs = 30000) => watch.waitFor(re, timeoutMs),
     async stop(signal = "SIGINT") {
       if (proc.exitCode === null) proc.kill(signal);
       const code = await proc.exited;

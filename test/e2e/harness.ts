@@ -99,28 +99,15 @@ export async function startServer(
     stdout: "pipe",
     stderr: "pipe",
   });
-  let text = "";
-  const pump = async (s: ReadableStream<Uint8Array>): Promise<void> => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) text += dec.decode(chunk, { stream: true });
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
+  const watch = watchOutput(proc, 25);
   const running: Running = {
     proc,
     port,
     url: `http://127.0.0.1:${port}`,
     outdir,
-    output: () => text,
+    output: watch.output,
     async waitFor(re, timeoutMs = 20000) {
-      const until = Date.now() + timeoutMs;
-      while (Date.now() < until) {
-        const m = text.match(re);
-        if (m) return m[0];
-        if (proc.exitCode !== null) break;
-        await Bun.sleep(25);
-      }
-      throw new Error(`timed out waiting for ${re} (exit ${proc.exitCode}); output:\n${text}`);
+      return (await watch.waitFor(re, timeoutMs))[0];
     },
     async stop(signal = "SIGINT") {
       if (proc.exitCode === null) proc.kill(signal);
@@ -128,6 +115,40 @@ export async function startServer(
     },
   };
   return running;
+}
+
+export interface OutputWatch {
+  /** Everything printed so far (stdout + stderr). */
+  output(): string;
+  /** Resolves with the first match in the output; throws after timeoutMs or when the process exits. */
+  waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+}
+
+/** Collects a child's stdout and stderr; polls every pollMs for waitFor. */
+export function watchOutput(
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">,
+  pollMs: number,
+): OutputWatch {
+  let text = "";
+  const pump = async (s: ReadableStream<Uint8Array>): Promise<void> => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) text += dec.decode(chunk, { stream: true });
+  };
+  void pump(proc.stdout);
+  void pump(proc.stderr);
+  return {
+    output: () => text,
+    async waitFor(re, timeoutMs) {
+      const until = performance.now() + timeoutMs;
+      while (performance.now() < until) {
+        const m = text.match(re);
+        if (m) return m;
+        if (proc.exitCode !== null) break;
+        await Bun.sleep(pollMs);
+      }
+      throw new Error(`timed out waiting for ${re} (exit ${proc.exitCode}); output:\n${text}`);
+    },
+  };
 }
 
 export function readLog(path: string): string[] {
