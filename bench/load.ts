@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { CPU_MODEL, fakecamEnv, root, startServer, type Running } from "../test/e2e/harness.ts";
+import { CPU_MODEL, fakecamEnv, root, startServer, type Running } from "../scripts/lib/harness.ts";
 
 export interface LoadOptions {
   seconds: number;

@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { binary } from "../test/e2e/harness.ts";
+import { binary } from "../scripts/lib/harness.ts";
 import {
   CLIP,
   FAKECAM,

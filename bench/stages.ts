@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { Detector } from "../src/detect/detector.ts";
 import { Archive } from "../src/events/archive.ts";
 import { annotate } from "../src/image/annotate.ts";
-import { setQuiet } from "../src/log.ts";
+import { setQuiet } from "../src/shared/log.ts";
 import {
   Camera,
   jpegDecode,
@@ -22,7 +22,7 @@ import {
   yuyvToRgb,
   type Fourcc,
 } from "../src/native/shim.ts";
-import type { Detection } from "../src/types.ts";
+import type { Detection } from "../src/shared/types.ts";
 import { clip, CPU_MODEL, loadavg, root, summarize, timeRuns, type Summary } from "./lib.ts";
 
 const { values, positionals } = parseArgs({

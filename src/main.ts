@@ -6,12 +6,12 @@
  *   hazardcam service install <run args> | uninstall
  */
 import { defineCommand, renderUsage, type ArgsDef, type CommandDef } from "citty";
-import { parseArgv, parseInteger, parseNumber } from "./args.ts";
-import { buildConfig, checkModelPath, detectorArgs, runArgs, type Config } from "./config.ts";
-import { errorMessage, HcError, inputError } from "./errors.ts";
-import { logger } from "./log.ts";
+import { parseArgv, parseInteger, parseNumber } from "./config/argv.ts";
+import { buildConfig, checkModelPath, detectorArgs, runArgs, type Config } from "./config/run.ts";
+import { errorMessage, HcError, inputError } from "./shared/errors.ts";
+import { logger } from "./shared/log.ts";
 import { configureLibs } from "./native/libs.ts";
-import { VERSION } from "./version.ts";
+import { VERSION } from "./shared/version.ts";
 
 const log = logger("hazardcam");
 

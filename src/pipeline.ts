@@ -2,14 +2,15 @@
  * The one place the stages meet: starts the capture and detect Workers, keeps the latest state
  * for HTTP, and writes events into the archive. HTTP reads from here and never captures.
  */
-import type { SourceInfo } from "./camera/source.ts";
-import type { Config } from "./config.ts";
-import { HcError } from "./errors.ts";
+import type { SourceInfo } from "./camera/types.ts";
+import type { Config } from "./shared/config.ts";
+import { HcError } from "./shared/errors.ts";
 import type { Archive, EventRecord } from "./events/archive.ts";
-import { logger } from "./log.ts";
+import { logger } from "./shared/log.ts";
 import { libPaths } from "./native/libs.ts";
 import { drawText, jpegEncode } from "./native/shim.ts";
-import type { FrameState, PipelineStatus } from "./types.ts";
+import type { PipelineStatus } from "./shared/status.ts";
+import type { FrameState } from "./shared/types.ts";
 import type {
   CaptureStatus,
   DetectorInfo,

@@ -3,15 +3,16 @@
  * SIGINT/SIGTERM. Resolves with the exit code.
  */
 import { hostname } from "node:os";
-import type { Config } from "./config.ts";
-import { errorMessage, HcError, inputError } from "./errors.ts";
+import type { Config } from "./shared/config.ts";
+import { errorMessage, HcError, inputError } from "./shared/errors.ts";
 import { Archive } from "./events/archive.ts";
-import { buildStatus, createServer, type PipelineStatus, type ServerDeps } from "./http/server.tsx";
+import { buildStatus, createServer, type ServerDeps } from "./http/server.tsx";
+import type { PipelineStatus } from "./shared/status.ts";
 import { startIntegrations } from "./integrations/index.ts";
-import { logger } from "./log.ts";
+import { logger } from "./shared/log.ts";
 import { noSignal, startPipeline, type Pipeline } from "./pipeline.ts";
-import type { FrameState } from "./types.ts";
-import { VERSION } from "./version.ts";
+import type { FrameState } from "./shared/types.ts";
+import { VERSION } from "./shared/version.ts";
 
 const log = logger("hazardcam");
 const httpLog = logger("http");

@@ -1,10 +1,10 @@
 /** Looped playback of an MJPEG file (concatenated JPEGs) or a folder of JPEGs, paced at fps. */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { inputError } from "../errors.ts";
+import { inputError } from "../shared/errors.ts";
 import { jpegInfo } from "../native/shim.ts";
 import { splitJpegs } from "./mjpeg.ts";
-import type { FrameSource, RawFrame, SourceInfo, SourceOptions } from "./source.ts";
+import type { FrameSource, RawFrame, SourceInfo, SourceOptions } from "./types.ts";
 
 abstract class PacedSource implements FrameSource {
   protected frames: Uint8Array[] = [];

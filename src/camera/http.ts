@@ -7,7 +7,7 @@ import {
   type RawFrame,
   type SourceInfo,
   type SourceOptions,
-} from "./source.ts";
+} from "./types.ts";
 
 const CONNECT_TIMEOUT_MS = 5000;
 const STALL_MS = 5000;

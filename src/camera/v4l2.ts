@@ -6,7 +6,7 @@ import {
   type RawFrame,
   type SourceInfo,
   type SourceOptions,
-} from "./source.ts";
+} from "./types.ts";
 
 /**
  * One poll wait (ms): short, so the Worker's message queue is read between waits: stop, snapshot,

@@ -4,10 +4,10 @@
  */
 import { basename } from "node:path";
 import { Detector } from "../detect/detector.ts";
-import { HcError, errorMessage } from "../errors.ts";
+import { HcError, errorMessage } from "../shared/errors.ts";
 import { loadImage } from "../image/load.ts";
-import { logger } from "../log.ts";
-import type { Box, Detection } from "../types.ts";
+import { logger } from "../shared/log.ts";
+import type { Box, Detection } from "../shared/types.ts";
 
 export interface DetectCliOptions {
   model: string;

@@ -1,6 +1,6 @@
 /** `hazardcam devices` and `--version`: cameras with their formats, Edge TPUs, library versions. */
 import { readdirSync } from "node:fs";
-import { errorMessage } from "../errors.ts";
+import { errorMessage } from "../shared/errors.ts";
 import { libPaths } from "../native/libs.ts";
 import { tryLoadEdgeTpu, type EdgeTpuDevice } from "../native/edgetpu.ts";
 import { Camera } from "../native/shim.ts";

@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, realpathSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { userInfo } from "node:os";
-import type { Config } from "../config.ts";
-import { inputError } from "../errors.ts";
+import type { Config } from "../config/run.ts";
+import { inputError } from "../shared/errors.ts";
 
 export interface ServiceOptions {
   name: string;

@@ -6,7 +6,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import embeddedCocoLabels from "../../models/coco_labels.txt" with { type: "text" };
-import { HcError, errorMessage, inputError } from "../errors.ts";
+import { HcError, errorMessage, inputError } from "../shared/errors.ts";
 import { tryLoadEdgeTpu, type EdgeTpuDelegate, type EdgeTpuDevice } from "../native/edgetpu.ts";
 import { resizeRgb, takeTfliteErrors, tfliteReporterPtr } from "../native/shim.ts";
 import {
@@ -16,7 +16,7 @@ import {
   loadTflite,
   type TensorInfo,
 } from "../native/tflite.ts";
-import type { Backend, Detection } from "../types.ts";
+import type { Backend, Detection } from "../shared/types.ts";
 import { parseLabels, readLabels, type Labels } from "./labels.ts";
 import {
   decodeSsd,

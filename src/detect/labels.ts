@@ -4,7 +4,7 @@
  * Ids whose label is `n/a` (or empty) are unused by the model and left out.
  */
 import { readFileSync } from "node:fs";
-import { errorMessage, inputError } from "../errors.ts";
+import { errorMessage, inputError } from "../shared/errors.ts";
 
 export type Labels = ReadonlyMap<number, string>;
 

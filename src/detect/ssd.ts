@@ -2,8 +2,8 @@
  * SSD post-processing outputs (TFLite_Detection_PostProcess): finding the four output tensors,
  * and decoding them into detections. Pure: no native code, tested with hand-written arrays.
  */
-import { inputError } from "../errors.ts";
-import type { Detection } from "../types.ts";
+import { inputError } from "../shared/errors.ts";
+import type { Detection } from "../shared/types.ts";
 import { labelFor, type Labels } from "./labels.ts";
 
 /** What findSsdOutputs needs to know of an output tensor (TensorInfo from native/tflite fits). */

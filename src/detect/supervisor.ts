@@ -4,9 +4,9 @@
  * an Edge TPU model) the CPU model runs meanwhile, and the Edge TPU takes over again once it
  * opens. Each outage is logged once. Runs in the detect Worker: opens are synchronous.
  */
-import { HcError, errorMessage } from "../errors.ts";
-import type { Logger } from "../log.ts";
-import type { Backend } from "../types.ts";
+import { HcError, errorMessage } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+import type { Backend } from "../shared/types.ts";
 import type { InferOptions, InferResult } from "./detector.ts";
 
 /** What the supervisor needs of a detector (Detector implements it; tests inject fakes). */

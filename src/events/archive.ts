@@ -13,9 +13,9 @@
 import { Database } from "bun:sqlite";
 import fs from "node:fs";
 import { join, resolve } from "node:path";
-import { HcError, errorMessage } from "../errors.ts";
-import { logger, type Logger } from "../log.ts";
-import type { Box, Detection } from "../types.ts";
+import { HcError, errorMessage } from "../shared/errors.ts";
+import { logger, type Logger } from "../shared/log.ts";
+import type { Box, Detection } from "../shared/types.ts";
 import {
   SAFE_JPEG_NAME,
   eventFileName,

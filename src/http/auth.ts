@@ -1,12 +1,10 @@
 /** HTTP Basic auth for every route (issue 6): constant-time comparison, 401 with a challenge. */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { inputError } from "../errors.ts";
+import { inputError } from "../shared/errors.ts";
 
-export interface BasicAuth {
-  user: string;
-  pass: string;
-}
+import type { BasicAuth } from "../shared/config.ts";
+export type { BasicAuth } from "../shared/config.ts";
 
 const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
 

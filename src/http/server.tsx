@@ -48,10 +48,11 @@ import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
 import { eventJson, type Archive, type EventRecord } from "../events/archive.ts";
 import { healthResponse } from "../integrations/health.ts";
-import type { Integrations, IntegrationsStatus } from "../integrations/index.ts";
+import type { Integrations } from "../integrations/index.ts";
 import { diskFreeBytes, metricsResponse } from "../integrations/metrics.ts";
-import { logger } from "../log.ts";
-import type { FrameState, PipelineStatus } from "../types.ts";
+import { logger } from "../shared/log.ts";
+import type { PipelineStatus, StatusJson } from "../shared/status.ts";
+import type { FrameState } from "../shared/types.ts";
 import { checkBasicAuth, unauthorized, type BasicAuth } from "./auth.ts";
 import { serveArchiveFile } from "./files.ts";
 import { Dashboard, EventPage, Gallery, NotFoundPage, type PageInfo } from "./pages.tsx";
@@ -71,7 +72,7 @@ import { StreamHub } from "./streams.ts";
 
 const log = logger("http");
 
-export type { PipelineStatus } from "../types.ts";
+export type { PipelineStatus, StatusJson } from "../shared/status.ts";
 
 export interface ServerConfig {
   model: string;
@@ -105,45 +106,6 @@ export interface ServerDeps {
   startedAt: number;
   /** MQTT, webhooks and the telemetry behind /metrics and /healthz (src/integrations/). */
   integrations?: Integrations;
-}
-
-/** /status body. */
-export interface StatusJson {
-  model: string;
-  cam_index: number | string;
-  capture: { w: number; h: number };
-  thresh: number;
-  people: number;
-  infer_ms: number;
-  fps: number;
-  outdir: string;
-  cooldown_sec: number;
-  backend: "edgetpu" | "cpu" | null;
-  online: boolean;
-  offline_reason: string | null;
-  detect_fps: number;
-  uptime_s: number;
-  /** /video clients. */
-  clients: number;
-  /** Dashboards connected to /api/stream. */
-  sse_clients: number;
-  events_total: number;
-  disk_free_mb: number | null;
-  version: string;
-  retention: { keep_days: number; max_events: number; min_free_mb: number };
-  last_error: string | null;
-  storage_error: string | null;
-  frames_corrupt: number;
-  frames_dropped: number;
-  source: string;
-  requested: { w: number; h: number };
-  tflite_version: string | null;
-  edgetpu_version: string | null;
-  oldest_event: number | null;
-  newest_event: number | null;
-  /** MQTT (connected, last_error...) and webhooks; null when none is set up. */
-  integrations: IntegrationsStatus | null;
-  stage_ms: { grab: number; decode: number; resize: number; infer: number } | null;
 }
 
 const GALLERY_PAGE_SIZE = 48;

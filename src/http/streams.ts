@@ -9,8 +9,8 @@
  */
 import type { Archive, EventRecord } from "../events/archive.ts";
 import { eventJson } from "../events/archive.ts";
-import { logger } from "../log.ts";
-import type { FrameState } from "../types.ts";
+import { logger } from "../shared/log.ts";
+import type { FrameState } from "../shared/types.ts";
 
 const log = logger("http");
 

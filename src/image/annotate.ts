@@ -1,6 +1,6 @@
 /** Boxes, labels and the original's `people:N tpu:X.Xms fps:Y.Y` overlay, drawn into RGB24. */
 import { drawRect, drawText } from "../native/shim.ts";
-import type { Backend, Detection } from "../types.ts";
+import type { Backend, Detection } from "../shared/types.ts";
 
 const PERSON_RGB = 0x00e676;
 const OTHER_RGB = 0xffab00;

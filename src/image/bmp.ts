@@ -2,7 +2,7 @@
  * Pure BMP decoder: 24-bit and 32-bit uncompressed (BI_RGB, or BI_BITFIELDS masks for 32-bit),
  * bottom-up or top-down, to packed RGB24. Anything else is a clear error (exit code 2).
  */
-import { inputError, type HcError } from "../errors.ts";
+import { inputError, type HcError } from "../shared/errors.ts";
 
 export interface RgbImage {
   /** Packed RGB24, stride = width * 3. */

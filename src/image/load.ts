@@ -1,6 +1,6 @@
 /** Loads a still image for `hazardcam detect`: JPEG (through the shim) or BMP, by magic bytes. */
 import { readFileSync } from "node:fs";
-import { errorMessage, inputError, type HcError } from "../errors.ts";
+import { errorMessage, inputError, type HcError } from "../shared/errors.ts";
 import { jpegDecode } from "../native/shim.ts";
 import { decodeBmp, type RgbImage } from "./bmp.ts";
 

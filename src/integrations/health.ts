@@ -2,8 +2,8 @@
  * /healthz for systemd watchdogs (a timer running curl) and uptime monitors: 200 "ok" while
  * frames are fresh and the detector produces results, else 503 with the reason as JSON.
  */
-import type { PipelineStatus } from "../http/server.tsx";
-import type { FrameState } from "../types.ts";
+import type { PipelineStatus } from "../shared/status.ts";
+import type { FrameState } from "../shared/types.ts";
 import type { Telemetry } from "./telemetry.ts";
 
 /** A frame or detection result older than this (ms) is stale. */

@@ -4,33 +4,10 @@
  * (count), "FPS" and "Inference time" (diagnostic sensors). All share one device block and the
  * availability topic, so they turn unavailable when the last will says "offline".
  */
-import type { MqttConfig } from "./config.ts";
-import type { MqttMessage } from "./mqtt.ts";
+import type { MqttConfig } from "../shared/config.ts";
+import { AVAILABLE, NOT_AVAILABLE, mqttTopics, type MqttMessage } from "./topics.ts";
 
 export const DISCOVERY_PREFIX = "homeassistant";
-
-export interface MqttTopics {
-  /** Each saved event as JSON (not retained). */
-  event: string;
-  /** People count as a plain integer (retained). */
-  people: string;
-  /** Status JSON every few seconds (retained). */
-  status: string;
-  /** "online" / "offline" (retained; "offline" is also the last will). */
-  availability: string;
-}
-
-export const AVAILABLE = "online";
-export const NOT_AVAILABLE = "offline";
-
-export function mqttTopics(base: string): MqttTopics {
-  return {
-    event: `${base}/event`,
-    people: `${base}/people`,
-    status: `${base}/status`,
-    availability: `${base}/availability`,
-  };
-}
 
 export interface DeviceInfo {
   version: string;

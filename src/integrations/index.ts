@@ -5,25 +5,22 @@
  * waits on the network while a frame or a save is handled.
  */
 import { hostname } from "node:os";
-import type { Config } from "../config.ts";
+import type { Config } from "../shared/config.ts";
 import { eventJson, type Archive, type EventJson } from "../events/archive.ts";
-import type { StatusJson } from "../http/server.tsx";
-import { logger, type Logger } from "../log.ts";
-import type { FrameState } from "../types.ts";
-import { VERSION } from "../version.ts";
-import { sanitizeName } from "./config.ts";
+import { logger, type Logger } from "../shared/log.ts";
+import type { IntegrationsStatus, StatusJson } from "../shared/status.ts";
+import type { FrameState } from "../shared/types.ts";
+
+export type { IntegrationsStatus } from "../shared/status.ts";
+import { VERSION } from "../shared/version.ts";
+import { sanitizeName } from "./names.ts";
 import { discoveryMessages } from "./homeassistant.ts";
-import { MqttBridge, type MqttStatus } from "./mqtt.ts";
+import { MqttBridge } from "./mqtt.ts";
 import { Telemetry } from "./telemetry.ts";
-import { WebhookSender, type WebhookStatus } from "./webhooks.ts";
+import { WebhookSender } from "./webhooks.ts";
 
 /** Status JSON is published this often (ms), and retained. */
 export const STATUS_INTERVAL_MS = 5000;
-
-export interface IntegrationsStatus {
-  mqtt: MqttStatus | null;
-  webhooks: WebhookStatus[];
-}
 
 export interface Integrations {
   readonly telemetry: Telemetry;

@@ -3,9 +3,8 @@
  * family, then its samples. Times are in seconds (Prometheus' base unit).
  */
 import { statfsSync } from "node:fs";
-import type { PipelineStatus } from "../http/server.tsx";
-import type { FrameState } from "../types.ts";
-import type { IntegrationsStatus } from "./index.ts";
+import type { IntegrationsStatus, PipelineStatus } from "../shared/status.ts";
+import type { FrameState } from "../shared/types.ts";
 import type { Telemetry } from "./telemetry.ts";
 
 export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";

@@ -13,33 +13,19 @@
  */
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { randomBytes } from "node:crypto";
-import { errorMessage } from "../errors.ts";
-import { logger, type Logger } from "../log.ts";
-import type { MqttConfig } from "./config.ts";
-import { AVAILABLE, NOT_AVAILABLE, mqttTopics, type MqttTopics } from "./homeassistant.ts";
+import { errorMessage } from "../shared/errors.ts";
+import { logger, type Logger } from "../shared/log.ts";
+import type { MqttConfig } from "../shared/config.ts";
+import type { MqttStatus } from "../shared/status.ts";
+import {
+  AVAILABLE,
+  NOT_AVAILABLE,
+  mqttTopics,
+  type MqttMessage,
+  type MqttTopics,
+} from "./topics.ts";
 
-export interface MqttMessage {
-  topic: string;
-  payload: string;
-  retain: boolean;
-  qos: 0 | 1;
-}
-
-export interface MqttStatus {
-  broker: string;
-  topic: string;
-  connected: boolean;
-  /** Date.now() of the current connection, or of the loss of the last one. */
-  since: number | null;
-  last_error: string | null;
-  /** Successful connections after the first. */
-  reconnects: number;
-  /** Events waiting for the broker. */
-  queued: number;
-  /** Events dropped because the queue was full. */
-  dropped: number;
-  published: number;
-}
+export type { MqttMessage } from "./topics.ts";
 
 export interface MqttBridgeOptions {
   config: MqttConfig;

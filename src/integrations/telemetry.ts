@@ -4,7 +4,7 @@
  * detector last produced a result. Recording is O(buckets) per frame and never allocates.
  */
 import type { EventReason, EventRecord } from "../events/archive.ts";
-import type { FrameState } from "../types.ts";
+import type { FrameState } from "../shared/types.ts";
 
 /** Inference time bucket bounds in seconds: 5 ms (Edge TPU) to 500 ms (a slow CPU). */
 export const INFER_BUCKETS_S: readonly number[] = [

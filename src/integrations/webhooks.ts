@@ -4,10 +4,11 @@
  * endpoint never blocks the pipeline nor another URL. A delivery is retried with backoff on
  * network errors, timeouts, 408, 429 and 5xx; other answers are final.
  */
-import { errorMessage } from "../errors.ts";
-import { logger, type Logger } from "../log.ts";
-import { VERSION } from "../version.ts";
-import { redactUrl } from "./config.ts";
+import { errorMessage } from "../shared/errors.ts";
+import { logger, type Logger } from "../shared/log.ts";
+import type { WebhookStatus } from "../shared/status.ts";
+import { VERSION } from "../shared/version.ts";
+import { redactUrl } from "./names.ts";
 
 export const WEBHOOK_TIMEOUT_MS = 5000;
 export const WEBHOOK_TRIES = 3;
@@ -22,18 +23,6 @@ export interface WebhookOptions {
   backoffMs?: number;
   maxQueue?: number;
   log?: Logger;
-}
-
-export interface WebhookStatus {
-  /** The URL with its password and query hidden. */
-  url: string;
-  delivered: number;
-  failed: number;
-  dropped: number;
-  queued: number;
-  /** HTTP status of the last answer, null before the first or after a network error. */
-  last_status: number | null;
-  last_error: string | null;
 }
 
 type Outcome = { ok: true } | { ok: false; retry: boolean; error: string; status: number | null };

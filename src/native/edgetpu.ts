@@ -3,7 +3,7 @@
  * loading fails softly (tryLoadEdgeTpu), and the caller decides what that means.
  */
 import { CString, dlopen, ptr, read, type Pointer } from "bun:ffi";
-import { HcError, errorMessage } from "../errors.ts";
+import { HcError, errorMessage } from "../shared/errors.ts";
 import { libPaths } from "./libs.ts";
 
 const symbols = {

@@ -6,7 +6,7 @@
 import { dlopen, FFIType, type Library, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { constants as osConstants } from "node:os";
-import { HcError, errorMessage } from "../errors.ts";
+import { HcError, errorMessage } from "../shared/errors.ts";
 import { libPaths } from "./libs.ts";
 
 /** HC_ABI_VERSION of the header these bindings were written against. */

@@ -4,7 +4,7 @@
  * TfLiteTensorQuantizationParams returns a struct by value, which bun:ffi cannot bind: not bound.
  */
 import { dlopen, type Pointer } from "bun:ffi";
-import { HcError, errorMessage } from "../errors.ts";
+import { HcError, errorMessage } from "../shared/errors.ts";
 import { libPaths } from "./libs.ts";
 
 const symbols = {

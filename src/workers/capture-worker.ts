@@ -5,13 +5,13 @@
  * never decodes, resizes or encodes.
  */
 import { createSource, SourceLost, type FrameSource, type RawFrame } from "../camera/source.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../shared/config.ts";
 import { Cooldown } from "../events/cooldown.ts";
 import { annotate } from "../image/annotate.ts";
-import { logger } from "../log.ts";
+import { logger } from "../shared/log.ts";
 import { configureLibs } from "../native/libs.ts";
 import { jpegDecode, jpegEncode, resizeRgb, ShimError, yuyvToRgb } from "../native/shim.ts";
-import type { Backend, Detection, FrameState } from "../types.ts";
+import type { Backend, Detection, FrameState } from "../shared/types.ts";
 import {
   toWireError,
   type CaptureStatus,

@@ -6,10 +6,10 @@
  */
 import { cpuSibling, Detector, isEdgeTpuModel } from "../detect/detector.ts";
 import { DetectorSupervisor } from "../detect/supervisor.ts";
-import { HcError } from "../errors.ts";
+import { HcError } from "../shared/errors.ts";
 import { configureLibs } from "../native/libs.ts";
-import { logger } from "../log.ts";
-import type { Config } from "../config.ts";
+import { logger } from "../shared/log.ts";
+import type { Config } from "../shared/config.ts";
 import {
   toWireError,
   type CaptureToDetect,

@@ -1,8 +1,8 @@
 /** Messages between the main thread, the capture Worker and the detect Worker. */
-import type { SourceInfo } from "../camera/source.ts";
-import type { Config } from "../config.ts";
+import type { SourceInfo } from "../camera/types.ts";
+import type { Config } from "../shared/config.ts";
 import type { LibPaths } from "../native/libs.ts";
-import type { Backend, Detection, FrameState } from "../types.ts";
+import type { Backend, Detection, FrameState } from "../shared/types.ts";
 
 export interface WireError {
   code: string;

@@ -11,8 +11,8 @@ import {
   type SaveInput,
 } from "../../src/events/archive.ts";
 import { eventFileName } from "../../src/events/names.ts";
-import { logger, setQuiet } from "../../src/log.ts";
-import type { Detection } from "../../src/types.ts";
+import { logger, setQuiet } from "../../src/shared/log.ts";
+import type { Detection } from "../../src/shared/types.ts";
 
 setQuiet(true);
 const JPEG = new Uint8Array(

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { SNAPSHOT_BURST } from "../../src/http/server.tsx";
-import { setQuiet } from "../../src/log.ts";
+import { setQuiet } from "../../src/shared/log.ts";
 import { serverSetup } from "./fake-deps.ts";
 
 setQuiet(true);

@@ -4,10 +4,10 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Archive, type ArchiveOptions } from "../../src/events/archive.ts";
-import { logger } from "../../src/log.ts";
+import { logger } from "../../src/shared/log.ts";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import type { PipelineStatus, ServerConfig, ServerDeps } from "../../src/http/server.tsx";
-import type { Detection, FrameState } from "../../src/types.ts";
+import type { Detection, FrameState } from "../../src/shared/types.ts";
 
 export const FIXTURE_JPEG = new Uint8Array(
   fs.readFileSync(join(import.meta.dir, "../fixtures/kite_and_cold.jpg")),

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { CSS } from "../../src/http/assets.ts";
 import { type HazardcamServer } from "../../src/http/server.tsx";
-import { setQuiet } from "../../src/log.ts";
+import { setQuiet } from "../../src/shared/log.ts";
 import { FIXTURE_JPEG, jpegTag, taggedJpeg, type Fake, serverSetup } from "./fake-deps.ts";
 
 setQuiet(true);

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Archive, INDEX_FILE } from "../../src/events/archive.ts";
-import type { Logger } from "../../src/log.ts";
+import type { Logger } from "../../src/shared/log.ts";
 import { fillDisk, mountTmpfs, unmountAll } from "./tmpfs.ts";
 
 const quiet: Logger = {

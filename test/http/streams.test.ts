@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type HazardcamServer } from "../../src/http/server.tsx";
-import { setQuiet } from "../../src/log.ts";
+import { setQuiet } from "../../src/shared/log.ts";
 import { FIXTURE_JPEG, PartReader, jpegTag, taggedJpeg, serverSetup } from "./fake-deps.ts";
 
 setQuiet(true);

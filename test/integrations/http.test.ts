@@ -10,8 +10,8 @@ import { checkHealth } from "../../src/integrations/health.ts";
 import { startIntegrations, type Integrations } from "../../src/integrations/index.ts";
 import { METRICS_CONTENT_TYPE } from "../../src/integrations/metrics.ts";
 import { Telemetry } from "../../src/integrations/telemetry.ts";
-import { setQuiet } from "../../src/log.ts";
-import type { FrameState } from "../../src/types.ts";
+import { setQuiet } from "../../src/shared/log.ts";
+import type { FrameState } from "../../src/shared/types.ts";
 import { makeFake, taggedJpeg, type Fake } from "../http/fake-deps.ts";
 import { parsePromText } from "./promtext.ts";
 

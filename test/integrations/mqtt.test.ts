@@ -6,13 +6,13 @@
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { buildStatus, createServer, type HazardcamServer } from "../../src/http/server.tsx";
-import { integrationsConfig } from "../../src/integrations/config.ts";
+import { integrationsConfig } from "../../src/config/integrations.ts";
 import { startIntegrations, type Integrations } from "../../src/integrations/index.ts";
 import { MqttBridge } from "../../src/integrations/mqtt.ts";
-import { parseArgv } from "../../src/args.ts";
-import { runArgs } from "../../src/config.ts";
-import { setQuiet } from "../../src/log.ts";
-import type { FrameState } from "../../src/types.ts";
+import { parseArgv } from "../../src/config/argv.ts";
+import { runArgs } from "../../src/config/run.ts";
+import { setQuiet } from "../../src/shared/log.ts";
+import type { FrameState } from "../../src/shared/types.ts";
 import { PERSON, makeFake, taggedJpeg, type Fake } from "../http/fake-deps.ts";
 import { record, startBroker, type Broker, type Recorder } from "./broker.ts";
 import { recordingLog, type LogLine } from "./recording-log.ts";

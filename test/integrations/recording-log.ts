@@ -1,5 +1,5 @@
 /** A Logger that records its lines (with the same once/clear rules as src/log.ts). */
-import type { Logger } from "../../src/log.ts";
+import type { Logger } from "../../src/shared/log.ts";
 
 export interface LogLine {
   level: string;

@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { splitJpegs } from "../../src/camera/mjpeg.ts";
 import { Detector } from "../../src/detect/detector.ts";
-import { HcError } from "../../src/errors.ts";
+import { HcError } from "../../src/shared/errors.ts";
 import { loadImage } from "../../src/image/load.ts";
 import { configureLibs } from "../../src/native/libs.ts";
 import { jpegDecode } from "../../src/native/shim.ts";
-import type { Detection } from "../../src/types.ts";
+import type { Detection } from "../../src/shared/types.ts";
 
 const root = join(import.meta.dir, "..", "..");
 const fixtures = join(root, "test/fixtures");

@@ -6,7 +6,7 @@
  */
 import { dlopen } from "bun:ffi";
 import { Detector } from "../../src/detect/detector.ts";
-import { HcError } from "../../src/errors.ts";
+import { HcError } from "../../src/shared/errors.ts";
 import { tryLoadEdgeTpu } from "../../src/native/edgetpu.ts";
 
 const [model, flag] = process.argv.slice(2);

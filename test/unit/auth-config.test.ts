@@ -3,9 +3,9 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgv } from "../../src/args.ts";
-import { buildConfig, runArgs, type Config } from "../../src/config.ts";
-import { HcError } from "../../src/errors.ts";
+import { parseArgv } from "../../src/config/argv.ts";
+import { buildConfig, runArgs, type Config } from "../../src/config/run.ts";
+import { HcError } from "../../src/shared/errors.ts";
 import { checkBasicAuth } from "../../src/http/auth.ts";
 
 const MODEL = "models/ssd_mobilenet_v2_coco_quant_postprocess.tflite";

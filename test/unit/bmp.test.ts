@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { decodeBmp } from "../../src/image/bmp.ts";
-import { HcError } from "../../src/errors.ts";
+import { HcError } from "../../src/shared/errors.ts";
 
 /** A BMP with a 40-byte info header; pixels given top row first as [r,g,b]. */
 function makeBmp(

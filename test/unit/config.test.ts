@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgv } from "../../src/args.ts";
-import { buildConfig, runArgs } from "../../src/config.ts";
-import { HcError } from "../../src/errors.ts";
+import { parseArgv } from "../../src/config/argv.ts";
+import { buildConfig, runArgs } from "../../src/config/run.ts";
+import { HcError } from "../../src/shared/errors.ts";
 
 const MODEL = "models/ssd_mobilenet_v2_coco_quant_postprocess.tflite";
 const CLIP = "test/fixtures/people_640x480_q5.mjpeg";

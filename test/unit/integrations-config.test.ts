@@ -6,15 +6,15 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseArgv, repeatable } from "../../src/args.ts";
-import { buildConfig, runArgs } from "../../src/config.ts";
-import { HcError } from "../../src/errors.ts";
+import { parseArgv, repeatable } from "../../src/config/argv.ts";
+import { buildConfig, runArgs } from "../../src/config/run.ts";
+import { HcError } from "../../src/shared/errors.ts";
 import {
   defaultPublicUrl,
   integrationsConfig,
   redactUrl,
   sanitizeName,
-} from "../../src/integrations/config.ts";
+} from "../../src/config/integrations.ts";
 import { discoveryMessages } from "../../src/integrations/homeassistant.ts";
 import { main } from "../../src/main.ts";
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { labelFor, parseLabels, readLabels } from "../../src/detect/labels.ts";
-import { HcError } from "../../src/errors.ts";
+import { HcError } from "../../src/shared/errors.ts";
 
 const root = join(import.meta.dir, "..", "..");
 

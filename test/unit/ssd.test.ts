@@ -7,7 +7,7 @@ import {
   unletterbox,
   type SsdTensorMeta,
 } from "../../src/detect/ssd.ts";
-import { HcError } from "../../src/errors.ts";
+import { HcError } from "../../src/shared/errors.ts";
 
 const labels = parseLabels("person\nbicycle\ncar\n");
 

@@ -4,10 +4,10 @@
  * over again when it opens.
  */
 import { describe, expect, test } from "bun:test";
-import { HcError } from "../../src/errors.ts";
-import type { Logger } from "../../src/log.ts";
+import { HcError } from "../../src/shared/errors.ts";
+import type { Logger } from "../../src/shared/log.ts";
 import { DetectorSupervisor, type Engine } from "../../src/detect/supervisor.ts";
-import type { Backend } from "../../src/types.ts";
+import type { Backend } from "../../src/shared/types.ts";
 
 class FakeEngine implements Engine {
   readonly inputWidth = 2;

@@ -4,22 +4,15 @@
  */
 import type { ArgsDef } from "citty";
 import { hostname } from "node:os";
-import { repeatable, type ParsedArgv } from "../args.ts";
-import { inputError } from "../errors.ts";
+import { repeatable, type ParsedArgv } from "./argv.ts";
+import { inputError } from "../shared/errors.ts";
+import { hidePassword, redactUrl, sanitizeName } from "../integrations/names.ts";
 
-export interface MqttConfig {
-  protocol: "mqtt" | "mqtts";
-  host: string;
-  port: number;
-  username: string | null;
-  password: string | null;
-  /** Topic prefix, e.g. "hazardcam/kitchen": no wildcards, no leading or trailing "/". */
-  topic: string;
-  /** Home Assistant node id and unique_id prefix ("hazardcam_kitchen"): [a-z0-9_-]. */
-  nodeId: string;
-  /** Broker URL without the password, for logs and /status. */
-  display: string;
-}
+export { hidePassword, redactUrl, sanitizeName } from "../integrations/names.ts";
+
+import type { MqttConfig } from "../shared/config.ts";
+
+export type { MqttConfig } from "../shared/config.ts";
 
 export interface IntegrationsConfig {
   mqtt: MqttConfig | null;
@@ -56,16 +49,6 @@ export const integrationArgs = {
     valueHint: "url",
   }),
 } as const satisfies ArgsDef;
-
-/** "Kitchen Pi.local" → "kitchen_pi_local": safe in an MQTT topic and a Home Assistant id. */
-export function sanitizeName(name: string): string {
-  const s = name
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "_")
-    .replace(/^[_-]+|[_-]+$/g, "")
-    .slice(0, 64);
-  return s || "camera";
-}
 
 export function defaultTopic(host: string = hostname()): string {
   return `hazardcam/${sanitizeName(host)}`;
@@ -177,23 +160,6 @@ export function parseWebhookUrl(raw: string): string {
     );
   }
   return u.href;
-}
-
-/** The text as typed, with the password of `scheme://user:password@` hidden. */
-export function hidePassword(raw: string): string {
-  return raw.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
-}
-
-/** A URL with its password (and query, which often carries a token) hidden, for logs. */
-export function redactUrl(raw: string): string {
-  try {
-    const u = new URL(raw);
-    if (u.password) u.password = "***";
-    if (u.search) u.search = "?***";
-    return u.href;
-  } catch {
-    return hidePassword(raw);
-  }
 }
 
 export function integrationsConfig(

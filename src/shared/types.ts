@@ -42,24 +42,3 @@ export interface FrameState {
   detectFps: number;
   stageMs: StageMs;
 }
-
-/** What the pipeline reports about itself: read by /status, /metrics, /healthz and MQTT. */
-export interface PipelineStatus {
-  online: boolean;
-  offlineReason: string | null;
-  backend: Backend | null;
-  tfliteVersion: string | null;
-  edgetpuVersion: string | null;
-  /** The model actually loaded (the CPU sibling after a fallback); absent before it loads. */
-  modelPath?: string;
-  captureFps: number;
-  detectFps: number;
-  inferMs: number;
-  people: number;
-  framesCorrupt: number;
-  framesDropped: number;
-  lastError: string | null;
-  source: string;
-  actualWidth: number;
-  actualHeight: number;
-}

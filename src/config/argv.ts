@@ -3,7 +3,7 @@
  * Why not citty's own parser: it reads `-0.5` as a flag, has no numbers and accepts unknown flags.
  */
 import type { ArgsDef } from "citty";
-import { inputError } from "./errors.ts";
+import { inputError } from "../shared/errors.ts";
 
 export interface ParsedArgv {
   positionals: string[];

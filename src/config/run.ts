@@ -6,48 +6,13 @@
 import type { ArgsDef } from "citty";
 import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseInteger, parseNumber, type ParsedArgv } from "./args.ts";
-import { inputError } from "./errors.ts";
-import { authFromArgs, type BasicAuth } from "./http/auth.ts";
-import { integrationArgs, integrationsConfig, type MqttConfig } from "./integrations/config.ts";
+import { parseInteger, parseNumber, type ParsedArgv } from "./argv.ts";
+import { inputError } from "../shared/errors.ts";
+import { authFromArgs } from "../http/auth.ts";
+import { integrationArgs, integrationsConfig } from "./integrations.ts";
+import type { Config, SourceSpec } from "../shared/config.ts";
 
-export interface Config {
-  model: string;
-  /** As given: an index ("0"), a device path, a .mjpeg file, a folder of JPEGs, or an http(s) URL. */
-  cam: string;
-  source: SourceSpec;
-  threshold: number;
-  width: number;
-  height: number;
-  port: number;
-  bind: string;
-  outdir: string;
-  cooldownSec: number;
-  cpuFallback: boolean;
-  threads: number;
-  /** Frame rate for file sources, and the rate asked of a camera (0 = the driver's default). */
-  fps: number;
-  keepDays: number;
-  maxEvents: number;
-  minFreeMb: number;
-  tfliteLib: string | null;
-  edgetpuLib: string | null;
-  letterbox: boolean;
-  /** HTTP Basic credentials for every route (--auth, --auth-file, HAZARDCAM_AUTH); null = open. */
-  auth: BasicAuth | null;
-  /** --mqtt and --mqtt-topic; null = no MQTT. */
-  mqtt: MqttConfig | null;
-  /** Base of absolute URLs in MQTT and webhook messages (--public-url), no trailing "/". */
-  publicUrl: string;
-  /** --webhook URLs (repeatable). */
-  webhooks: string[];
-}
-
-export type SourceSpec =
-  | { kind: "v4l2"; device: string }
-  | { kind: "mjpeg-file"; path: string }
-  | { kind: "jpeg-dir"; path: string }
-  | { kind: "http"; url: string };
+export type { Config, SourceSpec } from "../shared/config.ts";
 
 export const MAX_SIDE = 4096;
 

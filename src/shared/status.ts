@@ -1,0 +1,98 @@
+/**
+ * What the running camera reports about itself: the pipeline's status (read by /status,
+ * /metrics, /healthz and MQTT), the /status JSON, and the integrations' part of it. Plain data.
+ */
+import type { Backend } from "./types.ts";
+
+/** What the pipeline reports about itself: read by /status, /metrics, /healthz and MQTT. */
+export interface PipelineStatus {
+  online: boolean;
+  offlineReason: string | null;
+  backend: Backend | null;
+  tfliteVersion: string | null;
+  edgetpuVersion: string | null;
+  /** The model actually loaded (the CPU sibling after a fallback); absent before it loads. */
+  modelPath?: string;
+  captureFps: number;
+  detectFps: number;
+  inferMs: number;
+  people: number;
+  framesCorrupt: number;
+  framesDropped: number;
+  lastError: string | null;
+  source: string;
+  actualWidth: number;
+  actualHeight: number;
+}
+
+/** /status body. */
+export interface StatusJson {
+  model: string;
+  cam_index: number | string;
+  capture: { w: number; h: number };
+  thresh: number;
+  people: number;
+  infer_ms: number;
+  fps: number;
+  outdir: string;
+  cooldown_sec: number;
+  backend: "edgetpu" | "cpu" | null;
+  online: boolean;
+  offline_reason: string | null;
+  detect_fps: number;
+  uptime_s: number;
+  /** /video clients. */
+  clients: number;
+  /** Dashboards connected to /api/stream. */
+  sse_clients: number;
+  events_total: number;
+  disk_free_mb: number | null;
+  version: string;
+  retention: { keep_days: number; max_events: number; min_free_mb: number };
+  last_error: string | null;
+  storage_error: string | null;
+  frames_corrupt: number;
+  frames_dropped: number;
+  source: string;
+  requested: { w: number; h: number };
+  tflite_version: string | null;
+  edgetpu_version: string | null;
+  oldest_event: number | null;
+  newest_event: number | null;
+  /** MQTT (connected, last_error...) and webhooks; null when none is set up. */
+  integrations: IntegrationsStatus | null;
+  stage_ms: { grab: number; decode: number; resize: number; infer: number } | null;
+}
+
+export interface IntegrationsStatus {
+  mqtt: MqttStatus | null;
+  webhooks: WebhookStatus[];
+}
+
+export interface MqttStatus {
+  broker: string;
+  topic: string;
+  connected: boolean;
+  /** Date.now() of the current connection, or of the loss of the last one. */
+  since: number | null;
+  last_error: string | null;
+  /** Successful connections after the first. */
+  reconnects: number;
+  /** Events waiting for the broker. */
+  queued: number;
+  /** Events dropped because the queue was full. */
+  dropped: number;
+  published: number;
+}
+
+export interface WebhookStatus {
+  /** The URL with its password and query hidden. */
+  url: string;
+  delivered: number;
+  failed: number;
+  dropped: number;
+  queued: number;
+  /** HTTP status of the last answer, null before the first or after a network error. */
+  last_status: number | null;
+  last_error: string | null;
+}
