@@ -18,6 +18,10 @@
  * Times must not go back: a frame older than the newest (the wall clock was set back) empties
  * the ring first, so since() can binary-search.
  *
+ * The JPEG is counted by its byteLength: it must own its ArrayBuffer (both capture paths give
+ * exact copies: the MJPEG `raw.data.slice()`, jpegEncode's slice); a view into a larger buffer
+ * would keep the whole buffer alive, uncounted.
+ *
  * Copy policy: the ring KEEPS the caller's Uint8Array (no copy). The frames reach the main thread
  * transferred from the capture Worker and nobody writes into them afterwards, so sharing the
  * reference with the clip writer is safe and costs nothing; a caller that reuses its buffers must
@@ -44,10 +48,11 @@ export interface RingOptions {
 }
 
 /**
- * Counted per frame on top of its JPEG: the record object, the array slot and a typical overlay
- * (a few detections). Deliberately generous, so that RSS stays within the budget + a few MB.
+ * Counted per frame on top of its JPEG: the record object, the array slot, the overlay and the
+ * allocator's rounding of a ~20 KB buffer. Measured (bench/clips.ts): RSS grows by the JPEG bytes
+ * plus about 2.5 KB per frame; 4 KB keeps the ring's RSS under its budget itself.
  */
-export const FRAME_OVERHEAD_BYTES = 1024;
+export const FRAME_OVERHEAD_BYTES = 4096;
 
 export function frameCost(f: RingFrame<unknown>): number {
   return f.jpeg.byteLength + FRAME_OVERHEAD_BYTES;
