@@ -57,6 +57,7 @@ export class ClipRecorder {
   private readonly ring: FrameRing;
   private readonly writer: ClipWriter;
   readonly options: Readonly<ClipOptions>;
+  private closed = false;
 
   constructor(opts: RecorderOptions) {
     this.options = { ...DEFAULT_CLIP_OPTIONS, ...opts.options };
@@ -78,7 +79,7 @@ export class ClipRecorder {
   }
 
   frame(f: RingFrame): void {
-    if (!this.plan.enabled) return;
+    if (!this.plan.enabled || this.closed) return;
     this.ring.push(f);
     this.writer.apply(this.plan.frame(f));
   }
@@ -112,6 +113,7 @@ export class ClipRecorder {
 
   /** Finishes the open clip ("stopping") and waits for the disk; idempotent. */
   async close(): Promise<void> {
+    this.closed = true;
     this.writer.apply(this.plan.stop());
     this.ring.clear();
     await this.writer.close();

@@ -213,6 +213,8 @@ export class ClipWriter {
     this.aborted = true;
     this.closed = true;
     this.queue = [];
+    this.s.queuedBytes = 0;
+    this.s.queuedFrames = 0;
     await this.idle();
     for (const o of this.clips.values()) {
       await Promise.allSettled([o.data.close(), o.index.close()]);
