@@ -21,7 +21,8 @@ pkgs=(gcc libc6-dev libturbojpeg0-dev libjpeg62-turbo-dev)
 if [ "${HAZARDCAM_SETUP_MIN:-0}" != 1 ]; then
   # mosquitto: the MQTT tests start /usr/sbin/mosquitto themselves on a free loopback port; the
   # package's own service (port 1883) is neither needed nor used.
-  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libturbojpeg0-dev:arm64 qemu-user chromium mosquitto)
+  # ffmpeg: ffprobe checks that recorded clips play (test/http/clips-*.test.ts).
+  pkgs+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libturbojpeg0-dev:arm64 qemu-user chromium mosquitto ffmpeg)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
