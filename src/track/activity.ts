@@ -11,6 +11,8 @@
  *   result, for at most `maxStepSec` (default 2 s), so a stalled detector does not invent
  *   presence; an interval that spans a minute boundary is split between the two minutes.
  * - `lines`: crossings per line name, in and out, in the minute of the result that counted them.
+ * The counts are the scene's: confirmed tracks, coasting ones included (a person missed for a
+ * result is still there), so a person who leaves is counted up to `lostSec` longer.
  * Only minutes with something in them are kept and emitted (empty minutes are implicit zeros),
  * so a clock jump forward costs nothing. A time earlier than the previous sample closes every
  * open minute and starts over from the new time.

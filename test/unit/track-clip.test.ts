@@ -11,6 +11,7 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Box, Detection } from "../../src/shared/types.ts";
+import { ActivityAggregator } from "../../src/track/activity.ts";
 import { SceneAnalyzer, offsetDayKey, type SceneUpdate } from "../../src/track/scene.ts";
 import type { Visit } from "../../src/track/visits.ts";
 import type { Line, ZonesConfig } from "../../src/track/zones.ts";
@@ -112,5 +113,33 @@ describe.each([1, 2, 3])("the bundled clip with a result every %i frame(s)", (ev
     expect(r.closed[0]!.visit.trackIds).toHaveLength(1);
     expect(Math.abs(sec(r.opened[1]!.startMs) - 10.6)).toBeLessThanOrEqual(1);
     expect(r.updates.some((u) => u.masked > 0)).toBe(true);
+  });
+
+  test("with a zone around the table, both visits name it; a zone elsewhere opens none", () => {
+    const square = (x0: number, y0: number, x1: number, y1: number): [number, number][] => [
+      [x0, y0],
+      [x1, y0],
+      [x1, y1],
+      [x0, y1],
+    ];
+    const table = { name: "table", points: square(0.55, 0.8, 0.75, 1) };
+    const r = replay({ zones: [table], masks: [], lines: [] }, every);
+    expect(r.opened.map((v) => v.zones)).toEqual([["table"], ["table"]]);
+    expect(Math.abs(sec(r.closed[0]!.visit.endMs) - 3.7)).toBeLessThanOrEqual(0.3);
+    expect(r.updates.at(-1)!.zonePeople).toEqual({ table: 1 });
+    const door = { name: "door", points: square(0, 0, 0.3, 0.5) };
+    expect(replay({ zones: [door], masks: [], lines: [] }, every).opened).toEqual([]);
+  });
+
+  test("activity: one minute, one person at most, the crossing, person-seconds of both", () => {
+    const r = replay({ zones: [], masks: [], lines: [down] }, every);
+    const a = new ActivityAggregator();
+    for (const u of r.updates) expect(a.update(u)).toEqual([]);
+    const [m] = a.flush();
+    expect(m).toMatchObject({ minuteMs: T0, maxPeople: 1, lines: { x80: { in: 0, out: 1 } } });
+    // The man from ~0.2 s until his track ends 2 s (lostSec) after he was last seen at 4.2 s,
+    // the woman from ~10.8 s to the last result (19.9 s): about 6 + 9 person-seconds.
+    expect(m!.personSec).toBeGreaterThan(14);
+    expect(m!.personSec).toBeLessThan(16.5);
   });
 });
