@@ -4,6 +4,11 @@
  * every result's detections and time (ms since the epoch, the frame's grab time) and does the
  * I/O with what comes back (/status, the live dashboard, MQTT, the visits store, activity.ts).
  *
+ * INPUT: every detection of the result down to `lowScore` (default max(0.1, threshold / 2)),
+ * not only those ≥ the threshold: the tracker's second pass needs the low ones. So the detector
+ * must run with threshold `analyzer.lowScore`; the consumers of today (annotation, the people
+ * count, events) keep filtering at the threshold themselves.
+ *
  * Per `update(detections, nowMs)`:
  * 1. Person detections (class 0) with score ≥ the tracker's low score whose feet are in a mask
  *    are dropped (`masked` counts them); the rest go to the tracker (src/track/tracker.ts).
@@ -150,6 +155,11 @@ export class SceneAnalyzer {
 
   get threshold(): number {
     return this.#tracker.threshold;
+  }
+
+  /** The lowest score the analyzer uses: run the detector at this threshold. */
+  get lowScore(): number {
+    return this.#tracker.lowScore;
   }
 
   /** The open visit (a copy), or null. */

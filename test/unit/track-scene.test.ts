@@ -95,6 +95,12 @@ describe("SceneAnalyzer", () => {
     expect(s.cooldownPeople([person(0.5, 0.3), person(0.1, 0.3, 0.3)])).toBe(1);
   });
 
+  test("the detector must run at lowScore: max(0.1, threshold / 2) unless given", () => {
+    expect(new SceneAnalyzer({ threshold: 0.5 }).lowScore).toBe(0.25);
+    expect(new SceneAnalyzer({ threshold: 0.15 }).lowScore).toBe(0.1);
+    expect(new SceneAnalyzer({ threshold: 0.6, lowScore: 0.2 }).lowScore).toBe(0.2);
+  });
+
   test("line totals since local midnight restart with the day", () => {
     const s = new SceneAnalyzer({
       threshold: 0.5,
