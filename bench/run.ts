@@ -168,6 +168,7 @@ if (want("ffi")) {
   results.ffi = ffi;
 }
 
+if (want("track")) results.track = runJsonChild("track.ts", quick ? ["--rounds", "1"] : []); // issue 11: ≤ 0.3 ms/result
 let pipeline: PipelineResult | null = null;
 if (want("pipeline")) {
   say("pipeline fps: compiled binary, fake camera at 60 fps, CPU model on 1 thread");
