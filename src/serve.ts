@@ -1,21 +1,27 @@
 /**
- * The run command: archive → HTTP (listening at once, "starting" frames) → pipeline → serve until
- * SIGINT/SIGTERM. Resolves with the exit code.
+ * The run command. Start order: archive → HTTP (listening at once, "starting" frames) →
+ * integrations → pipeline; stop order the reverse, from any moment (SIGINT/SIGTERM during the
+ * start cancels it). Resolves with the exit code.
  */
 import { hostname } from "node:os";
 import type { Config } from "./shared/config.ts";
 import { errorMessage, HcError, inputError } from "./shared/errors.ts";
 import { Archive } from "./events/archive.ts";
-import { buildStatus, createServer, type ServerDeps } from "./http/server.tsx";
-import type { PipelineStatus } from "./shared/status.ts";
-import { startIntegrations } from "./integrations/index.ts";
+import {
+  buildStatus,
+  createServer,
+  type HazardcamServer,
+  type ServerDeps,
+} from "./http/server.tsx";
+import { startIntegrations, type Integrations } from "./integrations/index.ts";
+import { Lifecycle } from "./shared/lifecycle.ts";
 import { logger } from "./shared/log.ts";
-import { noSignal, startPipeline, type Pipeline } from "./pipeline.ts";
-import type { FrameState } from "./shared/types.ts";
+import { noSignal, PipelineStore, startPipeline, type Pipeline } from "./pipeline/index.ts";
 import { VERSION } from "./shared/version.ts";
 
 const log = logger("hazardcam");
 const httpLog = logger("http");
+const eventsLog = logger("events");
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
 
 /** 0.0.0.0, ::, or an empty host: every interface. */
@@ -25,38 +31,107 @@ function isAllInterfaces(bind: string): boolean {
 
 export async function serve(config: Config): Promise<number> {
   const startedAt = Date.now();
+  const life = new Lifecycle(log);
+  const done = Promise.withResolvers<number>();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!life.stopping) return void shutdown(life, sig, done);
+    log.warn(`second ${sig}: exiting now`);
+    done.resolve(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  life.add("signal handlers", () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  });
+
+  const store = new PipelineStore({ source: config.cam, model: config.model });
+  let pipeline: Pipeline | null = null;
+  try {
+    const archive = await life.step(
+      "archive",
+      () => openArchive(config),
+      (a) => a.close(),
+    );
+    life.add("retention timer", startRetention(archive));
+    const deps = serverDeps(config, store, archive, startedAt, () => pipeline);
+    const app = await life.step("http", () => listen(config, deps, startedAt), stopHttp);
+    const integrations = await life.step(
+      "integrations",
+      () => startIntegrationsFor(config, deps, app),
+      (i) => i.stop(),
+    );
+    deps.integrations = integrations;
+    pipeline = await life.step(
+      "pipeline",
+      (signal) => startPipelineOrExplain(config, archive, store, signal),
+      (p) => p.stop(),
+    );
+  } catch (e) {
+    // A signal during the start: shutdown() is closing what started.
+    if (life.stopping) return done.promise;
+    await life.stop();
+    throw e;
+  }
+  const shownHost = config.bind === "0.0.0.0" || config.bind === "::" ? hostname() : config.bind;
+  log.info(`ready in ${Date.now() - startedAt} ms: http://${shownHost}:${config.port}/`);
+  // After the start, so a camera or model error stays the first line a user reads.
+  if (!config.auth && isAllInterfaces(config.bind)) {
+    httpLog.warn(
+      `anyone on the network can watch the camera and read the archive: pass --auth user:pass (or --auth-file), or --bind 127.0.0.1`,
+    );
+  }
+  return done.promise;
+}
+
+async function shutdown(
+  life: Lifecycle,
+  reason: string,
+  done: PromiseWithResolvers<number>,
+): Promise<void> {
+  log.info(`${reason}: stopping`);
+  const t0 = performance.now();
+  await life.stop();
+  log.info(`stopped in ${Math.round(performance.now() - t0)} ms`);
+  done.resolve(0);
+}
+
+function openArchive(config: Config): Archive {
   const archive = Archive.open(config.outdir, {
     keepDays: config.keepDays,
     maxEvents: config.maxEvents,
     minFreeMb: config.minFreeMb,
-    log: logger("events"),
+    log: eventsLog,
   });
   const stats = archive.stats();
-  logger("events").info(
+  eventsLog.info(
     `${config.outdir}: ${stats.total} events, ${stats.diskFreeMb ?? "?"} MB free; keep ${config.keepDays || "∞"} days, ${config.maxEvents || "∞"} events, ${config.minFreeMb} MB free`,
   );
+  return archive;
+}
 
-  let pipeline: Pipeline | null = null;
-  // One fan-out that outlives the pipeline's start: HTTP may subscribe before frames flow.
-  const frameSubs = new Set<(s: FrameState) => void>();
-  const starting: PipelineStatus = {
-    online: false,
-    offlineReason: "starting",
-    backend: null,
-    tfliteVersion: null,
-    edgetpuVersion: null,
-    captureFps: 0,
-    detectFps: 0,
-    inferMs: 0,
-    people: 0,
-    framesCorrupt: 0,
-    framesDropped: 0,
-    lastError: null,
-    source: config.cam,
-    actualWidth: 0,
-    actualHeight: 0,
-  };
-  const deps: ServerDeps = {
+/** Retention also runs after each save; this expires old events when nothing new is saved. */
+function startRetention(archive: Archive): () => void {
+  const timer = setInterval(() => {
+    try {
+      archive.enforce();
+    } catch (e) {
+      eventsLog.once("enforce", "error", `retention failed: ${errorMessage(e)}`);
+    }
+  }, RETENTION_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** What HTTP reads: the store's latest state, the pipeline's snapshots once it runs. */
+export function serverDeps(
+  config: Config,
+  store: PipelineStore,
+  archive: Archive,
+  startedAt: number,
+  pipeline: () => Pipeline | null,
+): ServerDeps {
+  return {
     config: {
       model: config.model,
       cam: config.cam,
@@ -71,116 +146,79 @@ export async function serve(config: Config): Promise<number> {
       minFreeMb: config.minFreeMb,
       auth: config.auth,
     },
-    latest: () => pipeline?.latest() ?? null,
-    annotatedJpeg: () => pipeline?.annotatedJpeg() ?? null,
-    wantAnnotated: (on) => pipeline?.wantAnnotated(on),
-    onFrame: (cb) => {
-      frameSubs.add(cb);
-      return () => frameSubs.delete(cb);
-    },
-    status: () => pipeline?.status() ?? starting,
-    snapshot: () => pipeline?.snapshot() ?? Promise.resolve(null),
+    latest: () => store.latest(),
+    annotatedJpeg: () => store.annotatedJpeg(),
+    wantAnnotated: (on) => store.setWantAnnotated(on),
+    onFrame: (cb) => store.on("frame", cb),
+    status: () => store.status(),
+    snapshot: () => pipeline()?.snapshot() ?? Promise.resolve(null),
     // The camera's actual size once known, so a viewer's picture does not jump.
     noSignalJpeg: (reason) => {
-      const st = pipeline?.status();
-      return noSignal(st?.actualWidth || config.width, st?.actualHeight || config.height, reason);
+      const st = store.status();
+      return noSignal(st.actualWidth || config.width, st.actualHeight || config.height, reason);
     },
     archive,
     startedAt,
   };
+}
 
+function listen(config: Config, deps: ServerDeps, startedAt: number): HazardcamServer {
   const app = createServer(deps);
   try {
     app.listen({ port: config.port, hostname: config.bind });
   } catch (e) {
-    archive.close();
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || /in use/i.test(errorMessage(e))) {
-      throw inputError(
-        "EARG_PORT",
-        `port ${config.port} is already in use`,
-        `stop the other program (\`ss -ltnp 'sport = :${config.port}'\`) or pick another port`,
-      );
-    }
-    if (code === "EACCES") {
-      throw inputError(
-        "EARG_PORT",
-        `port ${config.port} needs root`,
-        "use a port above 1023, e.g. 8080",
-      );
-    }
-    throw e;
+    throw listenError(config.port, e);
   }
   const shownHost = config.bind === "0.0.0.0" || config.bind === "::" ? hostname() : config.bind;
   httpLog.info(
     `listening on http://${shownHost}:${config.port}/ (bind ${config.bind}) after ${Date.now() - startedAt} ms${config.auth ? ", login required" : ""}`,
   );
-  // MQTT, webhooks and the /metrics + /healthz telemetry; they only queue, never block.
+  return app;
+}
+
+function listenError(port: number, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "EADDRINUSE" || /in use/i.test(errorMessage(e))) {
+    return inputError(
+      "EARG_PORT",
+      `port ${port} is already in use`,
+      `stop the other program (\`ss -ltnp 'sport = :${port}'\`) or pick another port`,
+    );
+  }
+  if (code === "EACCES") {
+    return inputError("EARG_PORT", `port ${port} needs root`, "use a port above 1023, e.g. 8080");
+  }
+  return e;
+}
+
+async function stopHttp(app: HazardcamServer): Promise<void> {
+  await app.stop(true).catch(() => undefined);
+}
+
+/** MQTT, webhooks and the /metrics + /healthz telemetry; they only queue, never block. */
+function startIntegrationsFor(
+  config: Config,
+  deps: ServerDeps,
+  app: HazardcamServer,
+): Integrations {
   const integrations = startIntegrations(config, {
-    archive,
+    archive: deps.archive,
     onFrame: deps.onFrame,
     statusJson: () => buildStatus(deps, app.streams),
   });
-  deps.integrations = integrations;
   integrations.start();
+  return integrations;
+}
 
-  // Retention also runs after each save; this expires old events when nothing new is saved.
-  const retentionTimer = setInterval(() => {
-    try {
-      archive.enforce();
-    } catch (e) {
-      logger("events").once("enforce", "error", `retention failed: ${errorMessage(e)}`);
-    }
-  }, RETENTION_INTERVAL_MS);
-  retentionTimer.unref();
-
-  const done = Promise.withResolvers<number>();
-  let stopping = false;
-  async function shutdown(reason: string, code: number): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    log.info(`${reason}: stopping`);
-    const t0 = performance.now();
-    clearInterval(retentionTimer);
-    await app.stop(true).catch(() => undefined);
-    await pipeline?.stop();
-    await integrations.stop();
-    archive.close();
-    log.info(`stopped in ${Math.round(performance.now() - t0)} ms`);
-    done.resolve(code);
-  }
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) {
-      log.warn(`second ${sig}: exiting now`);
-      done.resolve(130);
-      return;
-    }
-    void shutdown(sig, 0);
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-
+async function startPipelineOrExplain(
+  config: Config,
+  archive: Archive,
+  store: PipelineStore,
+  signal: AbortSignal,
+): Promise<Pipeline> {
   try {
-    pipeline = await startPipeline(config, archive);
+    return await startPipeline({ config, archive, store, signal });
   } catch (e) {
-    clearInterval(retentionTimer);
-    await app.stop(true).catch(() => undefined);
-    await integrations.stop();
-    archive.close();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    if (stopping) return done.promise;
-    throw e instanceof HcError ? e : new HcError("ESTART", errorMessage(e));
+    throw e instanceof HcError || signal.aborted ? e : new HcError("ESTART", errorMessage(e));
   }
-  pipeline.onFrame((s) => {
-    for (const cb of frameSubs) cb(s);
-  });
-  log.info(`ready in ${Date.now() - startedAt} ms: http://${shownHost}:${config.port}/`);
-  // After the start, so a camera or model error stays the first line a user reads.
-  if (!config.auth && isAllInterfaces(config.bind)) {
-    httpLog.warn(
-      `anyone on the network can watch the camera and read the archive: pass --auth user:pass (or --auth-file), or --bind 127.0.0.1`,
-    );
-  }
-  return done.promise;
 }

@@ -54,23 +54,27 @@ export class Telemetry {
   readonly createdAt: number;
   /** Date.now() of the latest new detection result, null before the first. */
   lastInferAt: number | null = null;
-  private lastInferMs = Number.NaN;
+  /** FrameState.detectSeq of the latest result counted. */
+  private lastDetectSeq = 0;
 
   constructor(now: number = Date.now()) {
     this.createdAt = now;
   }
 
   /**
-   * Frames repeat the latest detection result until the next one: a result is new when its
-   * inference time differs (a float from performance.now(); equal values in a row do not occur
-   * in practice). FrameState has no detection sequence number to tell them apart exactly.
+   * Frames repeat the latest detection result until the next one; FrameState.detectSeq counts
+   * the results, so a frame whose detectSeq moved on brings new ones. When two results came
+   * between two frames (a fast detector), both are counted, with the inference time of the
+   * newer one (the only one the frame carries).
    */
   observeFrame(s: FrameState, now: number = Date.now()): void {
-    if (s.inferMs > 0 && s.inferMs !== this.lastInferMs) {
-      this.lastInferMs = s.inferMs;
-      this.lastInferAt = now;
-      this.inferSeconds.observe(s.inferMs / 1000);
-    }
+    // A lower number: the counter started again (a new pipeline); count from there.
+    if (s.detectSeq < this.lastDetectSeq) this.lastDetectSeq = 0;
+    const results = s.detectSeq - this.lastDetectSeq;
+    if (results <= 0) return;
+    this.lastDetectSeq = s.detectSeq;
+    this.lastInferAt = now;
+    for (let i = 0; i < results; i++) this.inferSeconds.observe(s.inferMs / 1000);
   }
 
   observeSaved(e: EventRecord): void {

@@ -38,7 +38,27 @@ export interface FrameState {
   /** Detections of class 0 at or above the threshold. */
   people: number;
   inferMs: number;
+  /**
+   * Detection results so far (1 after the first; 0 before): a frame repeats the latest result
+   * until the next one, so a change of detectSeq is a new result, and its step the results since.
+   */
+  detectSeq: number;
   captureFps: number;
   detectFps: number;
   stageMs: StageMs;
+}
+
+/** One detection result, of the frame `frameSeq` (sent once per result, not per frame). */
+export interface DetectionResult {
+  /** FrameState.detectSeq of the frames that carry this result. */
+  detectSeq: number;
+  frameSeq: number;
+  /** Date.now() when the detected frame was grabbed (ms since epoch). */
+  grabbedAt: number;
+  width: number;
+  height: number;
+  /** At or above the threshold; boxes normalized to the frame. */
+  detections: Detection[];
+  people: number;
+  inferMs: number;
 }

@@ -24,6 +24,8 @@ declare const self: Worker;
 const log = logger("tpu");
 let supervisor: DetectorSupervisor<Detector> | null = null;
 let port: MessagePort | null = null;
+/** The init message's configuration, for a capture Worker that connects again. */
+let initConfig: Config | null = null;
 /** Edge TPU open failures the CPU model can stand in for, and that may heal by waiting. */
 const TPU_MAY_RETURN = new Set(["EDGETPU_NO_DEVICE", "EDGETPU_OPEN"]);
 const TPU_UNAVAILABLE = new Set([
@@ -101,6 +103,7 @@ self.onmessage = (ev: MessageEvent<ToDetect>) => {
   const msg = ev.data;
   if (msg.type === "init") {
     const { config } = msg;
+    initConfig = config;
     configureLibs(msg.libs);
     port = msg.capturePort;
     let start: ReturnType<typeof openAtStart>;
@@ -133,6 +136,14 @@ self.onmessage = (ev: MessageEvent<ToDetect>) => {
     port.onmessage = (e) => onInfer(config, e.data as CaptureToDetect);
     toCapture({ type: "ready", info });
     post({ type: "ready", info });
+  } else if (msg.type === "capture-port") {
+    // The capture Worker was restarted: serve the new one, telling it the detector in use.
+    port?.close();
+    port = msg.capturePort;
+    const config = initConfig;
+    if (config) port.onmessage = (e) => onInfer(config, e.data as CaptureToDetect);
+    const engine = supervisor?.engine;
+    if (engine) toCapture({ type: "ready", info: infoOf(engine) });
   } else if (msg.type === "stop") {
     port?.close();
     port = null;

@@ -2,7 +2,7 @@
 import type { SourceInfo } from "../camera/types.ts";
 import type { Config } from "../shared/config.ts";
 import type { LibPaths } from "../native/libs.ts";
-import type { Backend, Detection, FrameState } from "../shared/types.ts";
+import type { Backend, Detection, DetectionResult, FrameState } from "../shared/types.ts";
 
 export interface WireError {
   code: string;
@@ -32,8 +32,26 @@ export interface EventData {
   fps: number;
 }
 
+/** Where a restarted capture Worker goes on from: its numbers continue the dead one's. */
+export interface CaptureResume {
+  /** The last FrameState.seq published. */
+  frameSeq: number;
+  /** The last FrameState.detectSeq published. */
+  detectSeq: number;
+}
+
 export type ToCapture =
-  | { type: "init"; config: Config; libs: LibPaths; detectPort: MessagePort }
+  | {
+      type: "init";
+      config: Config;
+      libs: LibPaths;
+      detectPort: MessagePort;
+      /** null at startup (a camera that cannot open is fatal); set on a restart (retried). */
+      resume: CaptureResume | null;
+      wantAnnotated: boolean;
+    }
+  /** The detect Worker was restarted: talk to the new one on this port. */
+  | { type: "detect-port"; port: MessagePort }
   | { type: "want-annotated"; on: boolean }
   | { type: "snapshot"; id: number }
   | { type: "stop" };
@@ -42,6 +60,7 @@ export type FromCapture =
   | { type: "source"; info: SourceInfo }
   | { type: "frame"; state: FrameState; annotated: Uint8Array | null; status: CaptureStatus }
   | { type: "status"; status: CaptureStatus }
+  | { type: "result"; result: DetectionResult }
   | { type: "event"; event: EventData; snapshotId: number | null }
   | { type: "snapshot-none"; id: number }
   | { type: "fatal"; error: WireError }
@@ -58,7 +77,10 @@ export interface DetectorInfo {
 }
 
 export type ToDetect =
-  { type: "init"; config: Config; libs: LibPaths; capturePort: MessagePort } | { type: "stop" };
+  | { type: "init"; config: Config; libs: LibPaths; capturePort: MessagePort }
+  /** The capture Worker was restarted: answer it on this port (a "ready" with the detector). */
+  | { type: "capture-port"; capturePort: MessagePort }
+  | { type: "stop" };
 
 /** The detector in use changed (null: none open, reopening), or a new error happened. */
 export type DetectorChange = {

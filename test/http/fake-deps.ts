@@ -85,6 +85,8 @@ export function makeFake(
       detections: [PERSON, KITE, WEAK],
       people: 1,
       inferMs: 7.34,
+      // Each test frame carries a new detection result.
+      detectSeq: seq,
       captureFps: 29.97,
       detectFps: 14.5,
       stageMs: { grab: 1, decode: 2, resize: 1, infer: 7.34 },

@@ -26,8 +26,11 @@ interface Setup {
   fake: Fake;
   app: HazardcamServer;
   integ: Integrations;
-  /** Publishes a frame whose detection result took `inferMs`. */
-  frame(inferMs: number, people?: number): FrameState;
+  /**
+   * Publishes a frame whose detection result took `inferMs`: a new result, or the one numbered
+   * `detectSeq` (FrameState.detectSeq) when given.
+   */
+  frame(inferMs: number, people?: number, detectSeq?: number): FrameState;
 }
 
 function setup(opts: Parameters<typeof makeFake>[0] = {}, webhooks: string[] = []): Setup {
@@ -53,12 +56,14 @@ function setup(opts: Parameters<typeof makeFake>[0] = {}, webhooks: string[] = [
     () => app.closeStreams(),
     () => integ.stop(),
   );
+  let results = 0;
   return {
     fake,
     app,
     integ,
-    frame(inferMs, people = 1) {
-      const s = { ...fake.publish(), inferMs, people };
+    frame(inferMs, people = 1, detectSeq) {
+      results = detectSeq ?? results + 1;
+      const s = { ...fake.publish(), inferMs, people, detectSeq: results };
       for (const cb of subs) cb(s);
       return s;
     },
@@ -167,19 +172,26 @@ describe("/metrics", () => {
     expect(text).not.toContain("secret");
   });
 
-  test("the same detection result on many frames is one observation", async () => {
+  test("detection results are counted by FrameState.detectSeq, not by frames", async () => {
     const { app, frame } = setup();
-    for (let i = 0; i < 5; i++) frame(20);
-    frame(21);
-    frame(21);
-    const fams = parsePromText(await (await get(app, "/metrics")).text());
-    const count = value(
-      fams,
-      "hazardcam_inference_seconds",
-      {},
-      "hazardcam_inference_seconds_count",
-    );
-    expect(count).toBe(2);
+    const count = async (): Promise<number | undefined> =>
+      value(
+        parsePromText(await (await get(app, "/metrics")).text()),
+        "hazardcam_inference_seconds",
+        {},
+        "hazardcam_inference_seconds_count",
+      );
+    // The same result on many frames is one observation.
+    for (let i = 0; i < 5; i++) frame(20, 1, 1);
+    frame(21, 1, 2);
+    frame(21, 1, 2);
+    expect(await count()).toBe(2);
+    // A new result that took exactly as long as the last is still a new one.
+    frame(21, 1, 3);
+    expect(await count()).toBe(3);
+    // Two results between two frames (a detector faster than the camera): both count.
+    frame(8, 1, 5);
+    expect(await count()).toBe(5);
   });
 
   test("offline: camera_online 0, people 0, no frame age; still valid", async () => {

@@ -42,8 +42,6 @@ const KNOWN_LONG_FILES = new Set<string>([
   "src/detect/detector.ts",
 ]);
 const KNOWN_LONG_FUNCTIONS = new Set<string>([
-  "src/pipeline.ts:startPipeline",
-  "src/serve.ts:serve",
   "src/http/server.tsx:buildApp",
   "src/http/streams.ts:sse",
   "src/http/pages.tsx:Dashboard",
