@@ -42,9 +42,7 @@ export interface Pipeline {
 }
 
 function wireToError(e: WireError): HcError {
-  const err = new HcError(e.code, e.message, "", e.exitCode);
-  err.message = e.message;
-  return err;
+  return new HcError(e.code, e.message, e.fix, e.exitCode);
 }
 
 /**
