@@ -39,7 +39,6 @@ const KNOWN_LONG_FILES = new Set<string>([
   "src/events/archive.ts",
   "src/http/server.tsx",
   "src/native/shim.ts",
-  "src/detect/detector.ts",
 ]);
 const KNOWN_LONG_FUNCTIONS = new Set<string>([
   "src/pipeline.ts:startPipeline",
