@@ -52,7 +52,6 @@ const KNOWN_LONG_FUNCTIONS = new Set<string>([
   "src/events/archive.ts:saveOnce",
   "src/config/run.ts:buildConfig",
   "src/integrations/metrics.ts:renderMetrics",
-  "ffi/hazardcam.c:hc_cam_start",
 ]);
 
 function sourceFiles(): string[] {
