@@ -35,7 +35,6 @@ import {
 } from "./ssd.ts";
 
 export type { DetectResult, DetectorOptions, InferOptions, InferResult } from "./options.ts";
-export { cpuSibling, isEdgeTpuModel } from "./fallback.ts";
 
 export class Detector {
   readonly backend: Backend;

@@ -93,7 +93,7 @@ export class DetectorSupervisor<E extends Engine> {
       this.#primary = null;
       this.#fallback = start.engine;
       this.#primaryBackend = "edgetpu";
-      // An Edge TPU plugged in later is taken up; no libedgetpu will not appear by waiting.
+      // An Edge TPU plugged in later is taken up; a missing libedgetpu does not appear by waiting.
       if (start.standIn.heals) this.#schedule();
       else this.#primaryHopeless = true;
     } else {
