@@ -35,10 +35,7 @@ const SIZE_EXEMPT = new Set<string>([]);
  * Known offenders, being split (issue 14). Each entry must still be over the limit, so the list
  * only shrinks; the acceptance of issue 14 is an empty list.
  */
-const KNOWN_LONG_FILES = new Set<string>([
-  "src/events/archive.ts",
-  "src/http/server.tsx",
-]);
+const KNOWN_LONG_FILES = new Set<string>(["src/events/archive.ts", "src/http/server.tsx"]);
 const KNOWN_LONG_FUNCTIONS = new Set<string>([
   "src/pipeline.ts:startPipeline",
   "src/serve.ts:serve",
