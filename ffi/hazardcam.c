@@ -355,13 +355,9 @@ static int cam_try_format(hc_cam *cam, uint32_t fourcc, int w, int h) {
   return 1;
 }
 
-int hc_cam_start(hc_cam *cam, int w, int h, uint32_t fourcc, int fps, int n_buffers) {
-  if (!cam) return HC_EARG;
-  if (cam->fd < 0 || cam->streaming) return HC_ESTATE;
-  if (w <= 0 || h <= 0 || w > HC_MAX_DIM || h > HC_MAX_DIM || fps < 0) return HC_EARG;
-  if (fourcc && fourcc != HC_FOURCC_MJPG && fourcc != HC_FOURCC_YUYV) return HC_EFORMAT;
-  int nb = n_buffers < 3 ? 3 : n_buffers > HC_MAX_BUFS ? HC_MAX_BUFS : n_buffers;
-
+/* Negotiates the pixel format: the one asked for, else MJPEG, then YUYV, among those the driver
+ * lists (a driver that cannot enumerate still gets asked for both, in order). */
+static int cam_choose_format(hc_cam *cam, int w, int h, uint32_t fourcc) {
   int enum_ok = 0, has_mjpg = 0, has_yuyv = 0;
   for (uint32_t i = 0; i < 64; i++) {
     struct v4l2_fmtdesc fd;
@@ -377,7 +373,6 @@ int hc_cam_start(hc_cam *cam, int w, int h, uint32_t fourcc, int fps, int n_buff
     if (fd.pixelformat == HC_FOURCC_MJPG) has_mjpg = 1;
     if (fd.pixelformat == HC_FOURCC_YUYV) has_yuyv = 1;
   }
-  /* A driver that cannot enumerate still gets asked for both, in order. */
   uint32_t order[2];
   int n = 0;
   if (fourcc) {
@@ -388,27 +383,31 @@ int hc_cam_start(hc_cam *cam, int w, int h, uint32_t fourcc, int fps, int n_buff
     if (!enum_ok || has_mjpg) order[n++] = HC_FOURCC_MJPG;
     if (!enum_ok || has_yuyv) order[n++] = HC_FOURCC_YUYV;
   }
-  int chosen = 0;
-  for (int i = 0; i < n && !chosen; i++) {
+  for (int i = 0; i < n; i++) {
     int r = cam_try_format(cam, order[i], w, h);
-    if (r < 0) return r;
-    chosen = r;
+    if (r != 0) return r < 0 ? r : HC_OK;
   }
-  if (!chosen) return HC_EFORMAT;
+  return HC_EFORMAT;
+}
 
-  if (fps > 0) {
-    struct v4l2_streamparm p;
-    memset(&p, 0, sizeof p);
-    p.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    /* Not every driver can set a rate: the camera then runs at its own, which is fine. */
-    if (xioctl(cam->fd, VIDIOC_G_PARM, &p) == 0 &&
-        (p.parm.capture.capability & V4L2_CAP_TIMEPERFRAME)) {
-      p.parm.capture.timeperframe.numerator = 1;
-      p.parm.capture.timeperframe.denominator = (uint32_t)fps;
-      xioctl(cam->fd, VIDIOC_S_PARM, &p);
-    }
+/* Asks for fps frames per second. Not every driver can set a rate: the camera then runs at its
+ * own, which is fine. */
+static void cam_set_fps(hc_cam *cam, int fps) {
+  if (fps <= 0) return;
+  struct v4l2_streamparm p;
+  memset(&p, 0, sizeof p);
+  p.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+  if (xioctl(cam->fd, VIDIOC_G_PARM, &p) == 0 &&
+      (p.parm.capture.capability & V4L2_CAP_TIMEPERFRAME)) {
+    p.parm.capture.timeperframe.numerator = 1;
+    p.parm.capture.timeperframe.denominator = (uint32_t)fps;
+    xioctl(cam->fd, VIDIOC_S_PARM, &p);
   }
+}
 
+/* REQBUFS nb mmap buffers and maps each. On failure what was mapped stays in cam for
+ * cam_release_buffers. */
+static int cam_map_buffers(hc_cam *cam, int nb) {
   struct v4l2_requestbuffers rb;
   memset(&rb, 0, sizeof rb);
   rb.count = (uint32_t)nb;
@@ -418,44 +417,54 @@ int hc_cam_start(hc_cam *cam, int w, int h, uint32_t fourcc, int fps, int n_buff
     int e = errno;
     return fail_errno(e == EINVAL ? HC_ENOTCAM : map_setup_errno(e), e);
   }
+  cam->nbufs = (int)rb.count; /* even when refused below, so the release frees them */
   if (rb.count < 2 || rb.count > HC_MAX_BUFS) {
-    cam->nbufs = (int)rb.count; /* so the release below frees them */
-    cam_release_buffers(cam);
+    if (rb.count > HC_MAX_BUFS) cam->nbufs = HC_MAX_BUFS; /* mem[] has no room for more */
     return fail_errno(HC_ENOMEM, 0);
   }
-  cam->nbufs = (int)rb.count;
-  int rc = HC_OK;
   for (int i = 0; i < cam->nbufs; i++) {
     struct v4l2_buffer b;
     memset(&b, 0, sizeof b);
     b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     b.memory = V4L2_MEMORY_MMAP;
     b.index = (uint32_t)i;
-    if (xioctl(cam->fd, VIDIOC_QUERYBUF, &b) < 0) {
-      rc = fail_errno(map_setup_errno(errno), errno);
-      break;
-    }
+    if (xioctl(cam->fd, VIDIOC_QUERYBUF, &b) < 0) return fail_errno(map_setup_errno(errno), errno);
     void *m = mmap(NULL, b.length, PROT_READ | PROT_WRITE, MAP_SHARED, cam->fd, b.m.offset);
-    if (m == MAP_FAILED) {
-      rc = fail_errno(errno == ENOMEM ? HC_ENOMEM : map_setup_errno(errno), errno);
-      break;
-    }
+    if (m == MAP_FAILED)
+      return fail_errno(errno == ENOMEM ? HC_ENOMEM : map_setup_errno(errno), errno);
     cam->mem[i] = m;
     cam->len[i] = b.length;
     if (b.length > cam->maxlen) cam->maxlen = b.length;
   }
-  for (int i = 0; rc == HC_OK && i < cam->nbufs; i++) {
+  return HC_OK;
+}
+
+/* Queues every buffer and starts streaming. */
+static int cam_stream_on(hc_cam *cam) {
+  for (int i = 0; i < cam->nbufs; i++) {
     struct v4l2_buffer b;
     memset(&b, 0, sizeof b);
     b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
     b.memory = V4L2_MEMORY_MMAP;
     b.index = (uint32_t)i;
-    if (xioctl(cam->fd, VIDIOC_QBUF, &b) < 0) rc = fail_errno(map_setup_errno(errno), errno);
+    if (xioctl(cam->fd, VIDIOC_QBUF, &b) < 0) return fail_errno(map_setup_errno(errno), errno);
   }
-  if (rc == HC_OK) {
-    int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-    if (xioctl(cam->fd, VIDIOC_STREAMON, &type) < 0) rc = fail_errno(map_setup_errno(errno), errno);
-  }
+  int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+  if (xioctl(cam->fd, VIDIOC_STREAMON, &type) < 0) return fail_errno(map_setup_errno(errno), errno);
+  return HC_OK;
+}
+
+int hc_cam_start(hc_cam *cam, int w, int h, uint32_t fourcc, int fps, int n_buffers) {
+  if (!cam) return HC_EARG;
+  if (cam->fd < 0 || cam->streaming) return HC_ESTATE;
+  if (w <= 0 || h <= 0 || w > HC_MAX_DIM || h > HC_MAX_DIM || fps < 0) return HC_EARG;
+  if (fourcc && fourcc != HC_FOURCC_MJPG && fourcc != HC_FOURCC_YUYV) return HC_EFORMAT;
+  int nb = n_buffers < 3 ? 3 : n_buffers > HC_MAX_BUFS ? HC_MAX_BUFS : n_buffers;
+  int rc = cam_choose_format(cam, w, h, fourcc);
+  if (rc != HC_OK) return rc;
+  cam_set_fps(cam, fps);
+  rc = cam_map_buffers(cam, nb);
+  if (rc == HC_OK) rc = cam_stream_on(cam);
   if (rc != HC_OK) {
     cam_release_buffers(cam);
     return rc;
@@ -484,6 +493,43 @@ static int cam_requeue(hc_cam *cam, uint32_t index) {
 
 static int is_gone_errno(int e) { return e == ENODEV || e == ENXIO || e == EIO; }
 
+/* Dequeues what the driver has captured, keeping only the newest good frame in *best (*have set)
+ * and requeueing the rest. At most one buffer count of DQBUFs per call: a camera that fills
+ * buffers faster than we drain them cannot keep grab here. Returns HC_OK, or a negative HC_E*
+ * with nothing held (what was held is requeued). */
+static int cam_drain(hc_cam *cam, struct v4l2_buffer *best, int *have, int64_t *dropped) {
+  for (int i = 0; i < cam->nbufs; i++) {
+    struct v4l2_buffer b;
+    memset(&b, 0, sizeof b);
+    b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+    b.memory = V4L2_MEMORY_MMAP;
+    if (xioctl(cam->fd, VIDIOC_DQBUF, &b) < 0) {
+      int e = errno;
+      if (e == EAGAIN) return HC_OK;
+      if (*have) return HC_OK; /* deliver the frame we hold; the next grab meets the error again */
+      return fail_errno(is_gone_errno(e) ? HC_EGONE : HC_EIO, e);
+    }
+    if (b.index >= (uint32_t)cam->nbufs) {
+      /* A driver bug: that buffer cannot be queued again, but the one we hold can. */
+      if (*have) cam_requeue(cam, best->index);
+      *have = 0;
+      return fail_errno(HC_EIO, 0);
+    }
+    if ((b.flags & V4L2_BUF_FLAG_ERROR) || b.bytesused == 0) {
+      cam_requeue(cam, b.index); /* a damaged frame: the driver says so, skip it */
+      (*dropped)++;
+      continue;
+    }
+    if (*have) {
+      cam_requeue(cam, best->index);
+      (*dropped)++;
+    }
+    *best = b;
+    *have = 1;
+  }
+  return HC_OK;
+}
+
 int hc_cam_grab(hc_cam *cam, uint8_t *dst, int dst_cap, int timeout_ms, int64_t *meta) {
   if (!cam || !dst || dst_cap <= 0) return HC_EARG;
   if (cam->fd < 0 || !cam->streaming) return HC_ESTATE;
@@ -493,31 +539,8 @@ int hc_cam_grab(hc_cam *cam, uint8_t *dst, int dst_cap, int timeout_ms, int64_t 
   struct v4l2_buffer best;
   memset(&best, 0, sizeof best);
   for (;;) {
-    /* Drain: everything already captured is dequeued; only the newest is kept. */
-    for (;;) {
-      struct v4l2_buffer b;
-      memset(&b, 0, sizeof b);
-      b.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-      b.memory = V4L2_MEMORY_MMAP;
-      if (xioctl(cam->fd, VIDIOC_DQBUF, &b) < 0) {
-        int e = errno;
-        if (e == EAGAIN) break;
-        if (have) break; /* deliver the frame we hold; the next grab meets the error again */
-        return fail_errno(is_gone_errno(e) ? HC_EGONE : HC_EIO, e);
-      }
-      if (b.index >= (uint32_t)cam->nbufs) return fail_errno(HC_EIO, 0);
-      if ((b.flags & V4L2_BUF_FLAG_ERROR) || b.bytesused == 0) {
-        cam_requeue(cam, b.index); /* a damaged frame: the driver says so, skip it */
-        dropped++;
-        continue;
-      }
-      if (have) {
-        cam_requeue(cam, best.index);
-        dropped++;
-      }
-      best = b;
-      have = 1;
-    }
+    int rc = cam_drain(cam, &best, &have, &dropped);
+    if (rc != HC_OK) return rc;
     if (have) break;
     int wait = -1;
     if (timeout_ms >= 0) {

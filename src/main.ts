@@ -6,9 +6,10 @@
  *   hazardcam service install <run args> | uninstall
  */
 import { defineCommand, renderUsage, type ArgsDef, type CommandDef } from "citty";
-import { parseArgv, parseInteger, parseNumber } from "./config/argv.ts";
+import { parseArgv, parseNumber } from "./config/argv.ts";
 import { buildConfig, checkModelPath, detectorArgs, runArgs, type Config } from "./config/run.ts";
 import { errorMessage, HcError, inputError } from "./shared/errors.ts";
+import { checkThreads } from "./detect/options.ts";
 import { logger } from "./shared/log.ts";
 import { configureLibs } from "./native/libs.ts";
 import { VERSION } from "./shared/version.ts";
@@ -119,10 +120,7 @@ async function runDetectCommand(argv: string[]): Promise<number> {
       `--thresh "${threshRaw}" is not valid: expected 0 < thresh <= 1`,
     );
   }
-  const threadsRaw = typeof p.flags.threads === "string" ? p.flags.threads : "1";
-  const threads = parseInteger(threadsRaw);
-  if (threads === null || threads < 1 || threads > 16)
-    throw inputError("EARG_THREADS", `--threads "${threadsRaw}" is not valid: expected 1..16`);
+  const threads = checkThreads(typeof p.flags.threads === "string" ? p.flags.threads : undefined);
   const { runDetect } = await import("./cli/detect.ts");
   return runDetect({
     model,

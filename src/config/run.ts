@@ -8,6 +8,7 @@ import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseInteger, parseNumber, type ParsedArgv } from "./argv.ts";
 import { inputError } from "../shared/errors.ts";
+import { checkThreads } from "../detect/options.ts";
 import { authFromArgs } from "../http/auth.ts";
 import { integrationArgs, integrationsConfig } from "./integrations.ts";
 import type { Config, SourceSpec } from "../shared/config.ts";
@@ -180,20 +181,20 @@ export function checkModelPath(model: string): string {
     st = statSync(path);
   } catch {
     throw inputError(
-      "EMODEL_MISSING",
+      "MODEL_MISSING",
       `model "${model}" not found`,
       "give the path of a .tflite file, e.g. ./models/ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite",
     );
   }
   if (!st.isFile())
     throw inputError(
-      "EMODEL_NOT_FILE",
+      "MODEL_NOT_FILE",
       `model "${model}" is not a file`,
       "give the path of a .tflite file",
     );
   if (!model.toLowerCase().endsWith(".tflite")) {
     throw inputError(
-      "EMODEL_EXT",
+      "MODEL_EXT",
       `model "${model}" is not a .tflite file`,
       "give a TensorFlow Lite model, e.g. ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite",
     );
@@ -201,7 +202,11 @@ export function checkModelPath(model: string): string {
   try {
     accessSync(path, constants.R_OK);
   } catch {
-    throw inputError("EMODEL_PERM", `model "${model}" cannot be read`, "check its permissions");
+    throw inputError(
+      "MODEL_UNREADABLE",
+      `model "${model}" cannot be read`,
+      "check its permissions",
+    );
   }
   return path;
 }
@@ -360,7 +365,7 @@ export function buildConfig(
     outdir,
     cooldownSec,
     cpuFallback: p.flags["cpu-fallback"] === true,
-    threads: intFlag(p, "threads", 1, 1, 16, "a whole number of threads from 1 to 16"),
+    threads: checkThreads(flagString(p, "threads")),
     fps,
     keepDays: intFlag(p, "keep-days", 30, 0, 36500, "a whole number of days (0 = keep forever)"),
     maxEvents: intFlag(

@@ -1,23 +1,31 @@
 /**
  * The SSD detector: owns the TFLite model, the Edge TPU delegate (if any) and the interpreter,
  * and frees them in reverse order. `_edgetpu.tflite` models run on the Edge TPU, or with
- * cpuFallback on their sibling CPU model; any other model runs on the CPU.
+ * cpuFallback on their sibling CPU model (src/detect/fallback.ts decides when); any other
+ * model runs on the CPU. Opening is in model-file.ts (the file) and backends.ts (CPU, Edge TPU).
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import embeddedCocoLabels from "../../models/coco_labels.txt" with { type: "text" };
-import { HcError, errorMessage, inputError } from "../shared/errors.ts";
-import { tryLoadEdgeTpu, type EdgeTpuDelegate, type EdgeTpuDevice } from "../native/edgetpu.ts";
-import { resizeRgb, takeTfliteErrors, tfliteReporterPtr } from "../native/shim.ts";
+import { existsSync } from "node:fs";
+import { HcError, errorWhat, inputError } from "../shared/errors.ts";
+import type { EdgeTpuDelegate, EdgeTpuDevice } from "../native/edgetpu.ts";
+import { resizeRgb } from "../native/shim.ts";
 import {
   TfLiteStatus,
-  TfliteInterpreter,
-  TfliteModel,
   loadTflite,
-  type TensorInfo,
+  type TfliteInterpreter,
+  type TfliteModel,
 } from "../native/tflite.ts";
-import type { Backend, Detection } from "../shared/types.ts";
-import { parseLabels, readLabels, type Labels } from "./labels.ts";
+import type { Backend } from "../shared/types.ts";
+import { inputSize, openOnCpu, openOnEdgeTpu, precheckOutputs, type Opened } from "./backends.ts";
+import { cpuSibling, isEdgeTpuModel, openWithFallback } from "./fallback.ts";
+import type { Labels } from "./labels.ts";
+import { MODEL_EXAMPLE, errorReporter, loadLabels, openModel, tfliteErrors } from "./model-file.ts";
+import {
+  checkThreads,
+  type DetectResult,
+  type DetectorOptions,
+  type InferOptions,
+  type InferResult,
+} from "./options.ts";
 import {
   decodeSsd,
   findSsdOutputs,
@@ -26,289 +34,7 @@ import {
   type SsdOutputIndices,
 } from "./ssd.ts";
 
-export interface DetectorOptions {
-  modelPath: string;
-  /** CPU threads for TFLite (TfLiteInterpreterOptionsSetNumThreads); TFLite's default if unset. */
-  threads?: number;
-  /** For an `_edgetpu.tflite` model: when the Edge TPU can't be used, run the sibling CPU model. */
-  cpuFallback?: boolean;
-  /** Label file; default coco_labels.txt next to the model, else the copy built into hazardcam. */
-  labelsPath?: string;
-  /** detect(): keep the frame's aspect ratio (pad) instead of the bilinear stretch. */
-  letterbox?: boolean;
-}
-
-export interface InferOptions {
-  /** Keep detections with score >= threshold (default 0: every valid slot). */
-  threshold?: number;
-  /** At most this many, best first. */
-  topK?: number;
-  /** The input holds this frame letterboxed (hc_resize letterbox = 1): map boxes back to it. */
-  letterboxFrom?: { width: number; height: number };
-}
-
-export interface InferResult {
-  detections: Detection[];
-  /** TfLiteInterpreterInvoke only. */
-  inferMs: number;
-}
-
-export interface DetectResult extends InferResult {
-  /** Resize of the frame to the model input (0 when it already has that size). */
-  resizeMs: number;
-}
-
-const EDGETPU_SUFFIX = "_edgetpu.tflite";
-const MODEL_EXAMPLE = "e.g. models/ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite";
-/** Errors that mean "the Edge TPU can't be used here": the ones cpuFallback recovers from. */
-const TPU_UNAVAILABLE = new Set([
-  "EDGETPU_LIB_MISSING",
-  "EDGETPU_NO_DEVICE",
-  "EDGETPU_OPEN",
-  "EDGETPU_DELEGATE",
-  "EDGETPU_MISMATCH",
-]);
-
-export function isEdgeTpuModel(path: string): boolean {
-  return basename(path).endsWith(EDGETPU_SUFFIX);
-}
-
-/** The CPU model that goes with an Edge TPU model: the same path without `_edgetpu`. */
-export function cpuSibling(path: string): string {
-  return join(dirname(path), basename(path).slice(0, -EDGETPU_SUFFIX.length) + ".tflite");
-}
-
-/** The TFLite error reporter of the shim, or null (then TFLite prints to stderr). */
-function errorReporter(): ReturnType<typeof tfliteReporterPtr> | null {
-  try {
-    return tfliteReporterPtr();
-  } catch {
-    return null;
-  }
-}
-
-/** Messages TFLite reported since the last call, on one line. */
-function tfliteErrors(): string {
-  try {
-    return takeTfliteErrors()
-      .split("\n")
-      .map((l) => l.trim())
-      .filter(Boolean)
-      .join("; ");
-  } catch {
-    return "";
-  }
-}
-
-/** Exists, is a readable file, and carries the TFLite flatbuffer identifier "TFL3". */
-function checkModelFile(path: string): void {
-  const fix = `pass a .tflite model, ${MODEL_EXAMPLE}`;
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw inputError("MODEL_NOT_FILE", `model ${path} is not a file`, fix);
-    size = st.size;
-  } catch (e) {
-    if (e instanceof HcError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw inputError("MODEL_MISSING", `model file not found: ${path}`, fix);
-    }
-    throw inputError("MODEL_UNREADABLE", `cannot read model ${path} (${errorMessage(e)})`, fix);
-  }
-  const head = new Uint8Array(8);
-  try {
-    const fd = openSync(path, "r");
-    try {
-      readSync(fd, head, 0, 8, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    throw inputError(
-      "MODEL_UNREADABLE",
-      `cannot read model ${path} (${errorMessage(e)})`,
-      "check the file's permissions",
-    );
-  }
-  if (size < 8 || new TextDecoder().decode(head.subarray(4, 8)) !== "TFL3") {
-    throw inputError("MODEL_NOT_TFLITE", `${path} is not a TFLite model (no TFL3 identifier)`, fix);
-  }
-}
-
-function openModel(path: string): TfliteModel {
-  tfliteErrors();
-  const model = TfliteModel.fromFile(path);
-  if (model) return model;
-  const why = tfliteErrors() || "not a valid TFLite flatbuffer";
-  throw inputError(
-    "MODEL_INVALID",
-    `TFLite cannot load ${path}: truncated or corrupt (${why})`,
-    `download the model again, ${MODEL_EXAMPLE}`,
-  );
-}
-
-function loadLabels(modelPath: string, labelsPath?: string): { labels: Labels; source: string } {
-  if (labelsPath) return { labels: readLabels(labelsPath), source: labelsPath };
-  const beside = join(dirname(modelPath), "coco_labels.txt");
-  if (existsSync(beside)) return { labels: readLabels(beside), source: beside };
-  return { labels: parseLabels(embeddedCocoLabels), source: "built-in COCO labels" };
-}
-
-/** An HcError's message without its fix. */
-function what(e: HcError): string {
-  return e.fix ? e.message.slice(0, -(e.fix.length + 2)) : e.message;
-}
-
-function validThreads(threads: number | undefined): number | undefined {
-  if (threads === undefined) return undefined;
-  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
-    throw inputError("ARG_THREADS", `--threads must be a whole number 1..64, got ${threads}`);
-  }
-  return threads;
-}
-
-interface Opened {
-  interp: TfliteInterpreter;
-  delegate: EdgeTpuDelegate | null;
-  device: EdgeTpuDevice | null;
-  edgetpuVersion: string | null;
-}
-
-type Reporter = ReturnType<typeof errorReporter>;
-
-/**
- * Edge TPU models have their output shapes in the file: check them before any delegate work,
- * so a non-detector is reported as such rather than as a TPU problem. CPU models compute their
- * output shapes in AllocateTensors: those are checked afterwards.
- */
-function precheckOutputs(model: TfliteModel, reporter: Reporter, path: string): void {
-  const interp = TfliteInterpreter.create(model, { errorReporter: reporter });
-  if (!interp) return; // the real open reports it
-  try {
-    const outs = interp.outputInfos();
-    if (outs.length !== 4 || outs.every((o) => o.dims.length > 0)) findSsdOutputs(outs, path);
-  } finally {
-    interp.close();
-  }
-}
-
-function openOnCpu(
-  model: TfliteModel,
-  path: string,
-  threads: number | undefined,
-  reporter: Reporter,
-): Opened {
-  tfliteErrors();
-  const interp = TfliteInterpreter.create(model, { threads, errorReporter: reporter });
-  if (!interp) {
-    throw inputError(
-      "MODEL_INVALID",
-      `TFLite cannot build an interpreter for ${path}: ${tfliteErrors()}`,
-    );
-  }
-  const status = interp.allocateTensors();
-  if (status !== TfLiteStatus.kTfLiteOk) {
-    const errs = tfliteErrors();
-    interp.close();
-    if (errs.includes("edgetpu-custom-op")) {
-      throw inputError(
-        "MODEL_NEEDS_EDGETPU",
-        `${path} contains edgetpu-custom-op: it runs only on an Edge TPU`,
-        `name it *${EDGETPU_SUFFIX} so hazardcam uses the Edge TPU, or use the CPU model`,
-      );
-    }
-    throw inputError(
-      "MODEL_ALLOCATE",
-      `TFLite cannot prepare ${path} (AllocateTensors status ${status}: ${errs || "no details"})`,
-      `use an SSD detector model, ${MODEL_EXAMPLE}`,
-    );
-  }
-  return { interp, delegate: null, device: null, edgetpuVersion: null };
-}
-
-function openOnEdgeTpu(
-  model: TfliteModel,
-  path: string,
-  threads: number | undefined,
-  reporter: Reporter,
-): Opened {
-  const fallback = "or pass --cpu-fallback";
-  const load = tryLoadEdgeTpu();
-  if ("error" in load) {
-    throw inputError(
-      "EDGETPU_LIB_MISSING",
-      `libedgetpu is not installed or cannot be loaded (${load.error})`,
-      `install Coral's libedgetpu1-std (see README), point --edgetpu-lib at it, ${fallback}`,
-    );
-  }
-  const lib = load.lib;
-  const edgetpuVersion = lib.version();
-  const device = lib.listDevices()[0];
-  if (!device) {
-    throw inputError(
-      "EDGETPU_NO_DEVICE",
-      "No Edge TPU found",
-      `check \`lsusb\` for 1a6e:089a or 18d1:9302, use a powered USB3 port, ${fallback}`,
-    );
-  }
-  const delegate = lib.createDelegate(device);
-  if (!delegate) {
-    throw inputError(
-      "EDGETPU_OPEN",
-      `the Edge TPU at ${device.path} (${device.kind}) cannot be opened`,
-      `check the udev rules of libedgetpu1-std and that your user may use the device, replug it, ${fallback}`,
-    );
-  }
-  const versions = `TFLite ${loadTflite().version}, libedgetpu ${edgetpuVersion}`;
-  const failed = (errs: string, status: number | null): HcError => {
-    // Delegates are applied in TfLiteInterpreterCreate (a null interpreter) or, lazily, in
-    // AllocateTensors (status 7): either way the custom op was not claimed.
-    if (errs.includes("edgetpu-custom-op") || status === TfLiteStatus.kTfLiteUnresolvedOps) {
-      return inputError(
-        "EDGETPU_MISMATCH",
-        `the Edge TPU delegate did not take the model's edgetpu-custom-op: TFLite and libedgetpu don't match (${versions})`,
-        `point --tflite-lib/--edgetpu-lib at matching builds, ${fallback}`,
-      );
-    }
-    return inputError(
-      "EDGETPU_DELEGATE",
-      `the Edge TPU delegate cannot run ${path} (${status === null ? "TfLiteInterpreterCreate failed" : `AllocateTensors status ${status}`}${errs ? `: ${errs}` : ""}; ${versions})`,
-      `point --tflite-lib/--edgetpu-lib at matching builds, ${fallback}`,
-    );
-  };
-  tfliteErrors();
-  const interp = TfliteInterpreter.create(model, {
-    threads,
-    delegates: [delegate.ptr],
-    errorReporter: reporter,
-  });
-  if (!interp) {
-    const errs = tfliteErrors();
-    delegate.close();
-    throw failed(errs, null);
-  }
-  const status = interp.allocateTensors();
-  if (status !== TfLiteStatus.kTfLiteOk) {
-    const errs = tfliteErrors();
-    interp.close();
-    delegate.close();
-    throw failed(errs, status);
-  }
-  return { interp, delegate, device, edgetpuVersion };
-}
-
-function inputSize(info: TensorInfo, path: string): { width: number; height: number } {
-  const [n, h, w, c] = info.dims;
-  if (info.type !== "uint8" || info.dims.length !== 4 || n !== 1 || c !== 3 || !h || !w) {
-    throw inputError(
-      "MODEL_INPUT",
-      `${path}: input is [${info.dims.join(",")}] ${info.type}, hazardcam feeds uint8 [1,H,W,3] RGB`,
-      `use a quantized SSD detector, ${MODEL_EXAMPLE}`,
-    );
-  }
-  return { width: w, height: h };
-}
+export type { DetectResult, DetectorOptions, InferOptions, InferResult } from "./options.ts";
 
 export class Detector {
   readonly backend: Backend;
@@ -379,63 +105,63 @@ export class Detector {
     this.#scores = new Float32Array(init.outputs.n);
   }
 
-  /** Throws an HcError with a code and a fix: exit code 2 for bad models or a missing TPU. */
+  /**
+   * Opens the model (the CPU sibling instead, per src/detect/fallback.ts, when cpuFallback is set
+   * and the Edge TPU cannot be used). Throws an HcError with a code and a fix: exit code 2 for
+   * bad models or a missing Edge TPU.
+   */
   static open(opts: DetectorOptions): Detector {
-    const requested = opts.modelPath;
-    const threads = validThreads(opts.threads);
-    checkModelFile(requested);
-    const labels = loadLabels(requested, opts.labelsPath);
-    loadTflite();
-    const reporter = errorReporter();
-    const warnings: string[] = [];
-    let modelPath = requested;
-    let model = openModel(requested);
+    const standIn =
+      opts.cpuFallback && isEdgeTpuModel(opts.modelPath)
+        ? (why: unknown) => Detector.openStandIn(opts, why)
+        : null;
+    return openWithFallback(() => Detector.#openAs(opts, opts.modelPath, []), standIn).engine;
+  }
+
+  /** The CPU model next to the Edge TPU model `opts.modelPath`, standing in for it because of `why`. */
+  static openStandIn(opts: DetectorOptions, why: unknown): Detector {
+    const sibling = cpuSibling(opts.modelPath);
+    if (!existsSync(sibling)) {
+      throw inputError(
+        "MODEL_NO_CPU_SIBLING",
+        `${errorWhat(why)}, and --cpu-fallback found no CPU model: ${sibling} does not exist`,
+        "put the CPU model (the same name without _edgetpu) next to the Edge TPU model",
+      );
+    }
+    const warning =
+      `CPU FALLBACK (--cpu-fallback): ${errorWhat(why)}. ` +
+      `Running ${sibling} on the CPU, about 10x slower than on the Edge TPU`;
+    return Detector.#openAs(opts, sibling, [warning]);
+  }
+
+  /** Opens `path` on the backend its name asks for (the Edge TPU for `_edgetpu.tflite`). */
+  static #openAs(opts: DetectorOptions, path: string, warnings: string[]): Detector {
+    const threads = opts.threads === undefined ? undefined : checkThreads(opts.threads);
+    const model = openModel(path);
     let opened: Opened | null = null;
     try {
-      precheckOutputs(model, reporter, requested);
-      if (isEdgeTpuModel(requested)) {
-        try {
-          opened = openOnEdgeTpu(model, requested, threads, reporter);
-        } catch (e) {
-          if (!opts.cpuFallback || !(e instanceof HcError) || !TPU_UNAVAILABLE.has(e.code)) throw e;
-          const sibling = cpuSibling(requested);
-          if (!existsSync(sibling)) {
-            throw inputError(
-              "MODEL_NO_CPU_SIBLING",
-              `${what(e)}, and --cpu-fallback found no CPU model: ${sibling} does not exist`,
-              "put the CPU model (the same name without _edgetpu) next to the Edge TPU model",
-            );
-          }
-          checkModelFile(sibling);
-          model.close();
-          model = openModel(sibling);
-          modelPath = sibling;
-          precheckOutputs(model, reporter, sibling);
-          opened = openOnCpu(model, sibling, threads, reporter);
-          warnings.push(
-            `CPU FALLBACK (--cpu-fallback): ${what(e)}. ` +
-              `Running ${sibling} on the CPU, about 10x slower than on the Edge TPU`,
-          );
-        }
-      } else {
-        opened = openOnCpu(model, requested, threads, reporter);
-      }
-      const outputs = findSsdOutputs(opened.interp.outputInfos(), modelPath);
+      const labels = loadLabels(path, opts.labelsPath);
+      const reporter = errorReporter();
+      precheckOutputs(model, reporter, path);
+      opened = isEdgeTpuModel(path)
+        ? openOnEdgeTpu(model, path, threads, reporter)
+        : openOnCpu(model, path, threads, reporter);
+      const outputs = findSsdOutputs(opened.interp.outputInfos(), path);
       if (opened.interp.inputCount !== 1) {
         throw inputError(
           "MODEL_INPUT",
-          `${modelPath} has ${opened.interp.inputCount} inputs, hazardcam feeds one image`,
+          `${path} has ${opened.interp.inputCount} inputs, hazardcam feeds one image`,
           `use an SSD detector model, ${MODEL_EXAMPLE}`,
         );
       }
-      const size = inputSize(opened.interp.inputInfo(0), modelPath);
+      const size = inputSize(opened.interp.inputInfo(0), path);
       return new Detector({
         model,
         opened,
         outputs,
         size,
-        modelPath,
-        requestedModelPath: requested,
+        modelPath: path,
+        requestedModelPath: opts.modelPath,
         warnings,
         labels,
         threads,
@@ -501,11 +227,6 @@ export class Detector {
       detections = unletterbox(detections, letterboxFor(from.width, from.height, dw, dh), dw, dh);
     }
     return { detections, inferMs };
-  }
-
-  /** inferRgb300 with a threshold (the detect Worker's call). */
-  inferInput(input: Uint8Array, threshold: number, opts: InferOptions = {}): InferResult {
-    return this.inferRgb300(input, { ...opts, threshold });
   }
 
   /**

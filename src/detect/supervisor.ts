@@ -1,13 +1,17 @@
 /**
- * Keeps detection running through faults. An invoke error (an Edge TPU pulled out, a USB reset)
- * closes the failing detector and reopens it with backoff; with a fallback (--cpu-fallback with
- * an Edge TPU model) the CPU model runs meanwhile, and the Edge TPU takes over again once it
- * opens. Each outage is logged once. Runs in the detect Worker: opens are synchronous.
+ * Keeps detection running through faults. It opens the detector itself, so the fallback rules of
+ * src/detect/fallback.ts apply the same at start and later: an Edge TPU that cannot be used at
+ * start leaves the CPU model (with a fallback) running, and is looked for again if it may come
+ * back. An invoke error (an Edge TPU pulled out, a USB reset) closes the failing detector and
+ * reopens it with backoff; with a fallback (--cpu-fallback with an Edge TPU model) the CPU model
+ * runs meanwhile, and the Edge TPU takes over again once it opens. Each outage is logged once.
+ * Runs in the detect Worker: opens are synchronous.
  */
-import { HcError, errorMessage } from "../shared/errors.ts";
+import { HcError, errorWhat } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Backend } from "../shared/types.ts";
-import type { InferOptions, InferResult } from "./detector.ts";
+import { openWithFallback, tpuOutage } from "./fallback.ts";
+import type { InferOptions, InferResult } from "./options.ts";
 
 /** What the supervisor needs of a detector (Detector implements it; tests inject fakes). */
 export interface Engine {
@@ -21,34 +25,36 @@ export interface Engine {
 }
 
 export interface SupervisorOptions<E extends Engine> {
-  /** The detector as opened at start. */
-  initial: E;
-  /** `initial` is the CPU stand-in because the primary (Edge TPU) could not be opened at start. */
-  initialIsFallback?: boolean;
   /** Opens the detector the user asked for; throws when it cannot. */
   openPrimary(): E;
-  /** Opens the CPU stand-in; null when there is none (no --cpu-fallback, or a CPU model). */
-  openFallback: (() => E) | null;
-  /** False for open errors that will not heal by waiting (no libedgetpu, a version mismatch). */
-  retryable?(e: unknown): boolean;
+  /**
+   * Opens the CPU stand-in for the Edge TPU, given why the Edge TPU is not running; null when
+   * there is none (no --cpu-fallback, or a CPU model).
+   */
+  openFallback: ((why: unknown) => E) | null;
   /** First retry delay (ms); doubles up to backoffMaxMs. */
   backoffMinMs?: number;
   backoffMaxMs?: number;
   log: Logger;
+  /** Where the reopen delays run: setTimeout by default; tests pass their own clock. */
+  timers?: Timers;
   /** The engine in use changed (null: none), or a new error happened. */
   onChange?(engine: E | null, lastError: string | null): void;
 }
 
+/** One pending timer at a time (the next reopen). */
+export interface Timers {
+  set(fn: () => void, delayMs: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  set: (fn, delayMs) => setTimeout(fn, delayMs),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 export const DETECTOR_BACKOFF_MIN_MS = 500;
 export const DETECTOR_BACKOFF_MAX_MS = 2_000;
-
-/** A message without its fix: the fix of an invoke error says "restart", which we do ourselves. */
-function short(e: unknown): string {
-  if (e instanceof HcError && e.fix && e.message.endsWith(`: ${e.fix}`)) {
-    return e.message.slice(0, -(e.fix.length + 2));
-  }
-  return errorMessage(e);
-}
 
 function label(b: Backend): string {
   return b === "edgetpu" ? "Edge TPU" : "CPU model";
@@ -57,34 +63,43 @@ function label(b: Backend): string {
 export class DetectorSupervisor<E extends Engine> {
   #primary: E | null;
   #fallback: E | null;
-  readonly #primaryBackend: Backend | null;
+  readonly #primaryBackend: Backend;
   readonly #opts: SupervisorOptions<E>;
   readonly #log: Logger;
   readonly #minMs: number;
   readonly #maxMs: number;
   #backoffMs: number;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #timers: Timers;
+  #timer: unknown = null;
   #lastError: string | null = null;
   /** The primary will not come back by waiting: stop reopening it while the fallback runs. */
   #primaryHopeless = false;
   #closed = false;
 
+  /**
+   * Opens the primary, or the fallback when the Edge TPU cannot be used (src/detect/fallback.ts).
+   * Throws what the user must fix (a bad model, no Edge TPU without a fallback).
+   */
   constructor(opts: SupervisorOptions<E>) {
     this.#opts = opts;
     this.#log = opts.log;
     this.#minMs = opts.backoffMinMs ?? DETECTOR_BACKOFF_MIN_MS;
     this.#maxMs = opts.backoffMaxMs ?? DETECTOR_BACKOFF_MAX_MS;
     this.#backoffMs = this.#minMs;
-    if (opts.initialIsFallback) {
+    this.#timers = opts.timers ?? realTimers;
+    const start = openWithFallback(opts.openPrimary, opts.openFallback);
+    if (start.standIn) {
+      // Only the Edge TPU has a stand-in.
       this.#primary = null;
-      this.#fallback = opts.initial;
+      this.#fallback = start.engine;
       this.#primaryBackend = "edgetpu";
-      // The Edge TPU may be plugged in later: keep looking for it.
-      this.#schedule();
+      // An Edge TPU plugged in later is taken up; a missing libedgetpu does not appear by waiting.
+      if (start.standIn.heals) this.#schedule();
+      else this.#primaryHopeless = true;
     } else {
-      this.#primary = opts.initial;
+      this.#primary = start.engine;
       this.#fallback = null;
-      this.#primaryBackend = opts.initial.backend;
+      this.#primaryBackend = start.engine.backend;
     }
   }
 
@@ -130,7 +145,7 @@ export class DetectorSupervisor<E extends Engine> {
   /** Stops reopening and frees every detector. Idempotent. */
   close(): void {
     this.#closed = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#timer !== null) this.#timers.clear(this.#timer);
     this.#timer = null;
     this.#primary?.close();
     this.#primary = null;
@@ -139,7 +154,8 @@ export class DetectorSupervisor<E extends Engine> {
   }
 
   #failed(e: E, err: unknown): void {
-    const msg = short(err);
+    // Without the fix: an invoke error's says "restart", which happens here by itself.
+    const msg = errorWhat(err);
     this.#lastError = `${e.backend}: ${msg}`;
     const wasPrimary = e === this.#primary;
     const meanwhile = wasPrimary && this.#opts.openFallback ? "; the CPU model runs meanwhile" : "";
@@ -151,7 +167,7 @@ export class DetectorSupervisor<E extends Engine> {
     e.close();
     if (wasPrimary) {
       this.#primary = null;
-      this.#startFallback();
+      this.#startFallback(err);
     } else {
       this.#fallback = null;
     }
@@ -159,25 +175,24 @@ export class DetectorSupervisor<E extends Engine> {
     this.#changed();
   }
 
-  #startFallback(): void {
+  #startFallback(why: unknown): void {
     const open = this.#opts.openFallback;
     if (!open || this.#fallback || this.#closed) return;
     try {
-      this.#fallback = open();
+      this.#fallback = open(why);
       this.#log.clear("fallback");
-      this.#log.warn(
-        `CPU FALLBACK: running ${this.#fallback.modelPath} on the CPU until the Edge TPU is back`,
-      );
+      const until = this.#primaryHopeless ? "" : " until the Edge TPU is back";
+      this.#log.warn(`CPU FALLBACK: running ${this.#fallback.modelPath} on the CPU${until}`);
     } catch (err) {
-      this.#log.once("fallback", "error", `the CPU fallback cannot be opened: ${short(err)}`);
+      this.#log.once("fallback", "error", `the CPU fallback cannot be opened: ${errorWhat(err)}`);
     }
   }
 
   #schedule(): void {
-    if (this.#timer || this.#closed) return;
+    if (this.#timer !== null || this.#closed) return;
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(this.#maxMs, this.#backoffMs * 2);
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#timers.set(() => {
       this.#timer = null;
       this.#repair();
     }, delay);
@@ -199,9 +214,9 @@ export class DetectorSupervisor<E extends Engine> {
         this.#changed();
         return;
       } catch (err) {
-        const msg = short(err);
-        this.#lastError = `${this.#primaryBackend ?? "detector"}: ${msg}`;
-        const hopeless = this.#opts.retryable ? !this.#opts.retryable(err) : false;
+        const msg = errorWhat(err);
+        this.#lastError = `${this.#primaryBackend}: ${msg}`;
+        const hopeless = tpuOutage(err) === "permanent";
         if (hopeless && (this.#fallback || this.#opts.openFallback)) {
           this.#primaryHopeless = true;
           this.#log.warn(`${msg}: staying on the CPU model`);
@@ -209,12 +224,12 @@ export class DetectorSupervisor<E extends Engine> {
           this.#log.once(
             "reopen",
             "warn",
-            `cannot reopen the ${label(this.#primaryBackend ?? "cpu")} yet (${msg}); still trying`,
+            `cannot reopen the ${label(this.#primaryBackend)} yet (${msg}); still trying`,
           );
         }
       }
     }
-    if (!this.#primary && !this.#fallback) this.#startFallback();
+    if (!this.#primary && !this.#fallback) this.#startFallback(this.#lastError);
     if (!this.#primary && !(this.#primaryHopeless && this.#fallback)) this.#schedule();
     this.#changed();
   }

@@ -127,21 +127,51 @@ export class EdgeTpuLib {
     device: EdgeTpuDevice,
     options: Record<string, string> = {},
   ): EdgeTpuDelegate | null {
-    const entries = Object.entries(options);
-    // Keep every string alive until the call returns: the struct holds raw pointers to them.
-    const strings = entries.flatMap(([k, v]) => [cstr(k), cstr(v)]);
-    const opts = new BigUint64Array((entries.length * OPTION_STRUCT_BYTES) / 8);
-    strings.forEach((s, i) => (opts[i] = BigInt(ptr(s))));
-    const p = handle(
-      this.#sym.edgetpu_create_delegate(
-        device.type,
-        cstr(device.path),
-        entries.length > 0 ? opts : null,
-        entries.length,
-      ),
-    );
+    const opts = optionArray(options);
+    const name = cstr(device.path);
+    // The option structs hold raw pointers into opts.text: keep it reachable from a root until
+    // the call returns, so no collection can free it while libedgetpu reads it.
+    pinned.add(opts.text);
+    let p: Handle | null;
+    try {
+      p = handle(
+        this.#sym.edgetpu_create_delegate(
+          device.type,
+          name,
+          opts.count > 0 ? opts.structs : null,
+          opts.count,
+        ),
+      );
+    } finally {
+      pinned.delete(opts.text);
+    }
     return p === null ? null : new EdgeTpuDelegate(p, this.#sym, device);
   }
+}
+
+/** Buffers C holds raw pointers into during a call. */
+const pinned = new Set<Uint8Array>();
+
+/**
+ * struct edgetpu_option[] for `options`: `structs` of { const char* name, const char* value }
+ * pointing into `text`, which holds every string NUL-terminated.
+ */
+function optionArray(options: Record<string, string>): {
+  structs: BigUint64Array;
+  text: Buffer;
+  count: number;
+} {
+  const entries = Object.entries(options);
+  const parts = entries.flatMap(([k, v]) => [cstr(k), cstr(v)]);
+  const text = Buffer.concat([...parts, Buffer.alloc(1)]);
+  const structs = new BigUint64Array(Math.max(1, (entries.length * OPTION_STRUCT_BYTES) / 8));
+  const base = BigInt(ptr(text));
+  let offset = 0;
+  parts.forEach((part, i) => {
+    structs[i] = base + BigInt(offset);
+    offset += part.length;
+  });
+  return { structs, text, count: entries.length };
 }
 
 export type EdgeTpuLoad = { lib: EdgeTpuLib } | { error: string };

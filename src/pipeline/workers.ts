@@ -75,9 +75,7 @@ export function workerUrl(name: WorkerName): string {
 const defaultFactory: WorkerFactory = (name) => new Worker(workerUrl(name));
 
 export function wireToError(e: WireError): HcError {
-  const err = new HcError(e.code, e.message, "", e.exitCode);
-  err.message = e.message;
-  return err;
+  return new HcError(e.code, e.message, e.fix, e.exitCode);
 }
 
 /** The message of a Worker's ErrorEvent: Bun puts a code frame before the "error: …" line. */

@@ -4,9 +4,9 @@
  * A failing detector is reopened with backoff (src/detect/supervisor.ts), the CPU model standing
  * in meanwhile with --cpu-fallback; every switch is reported to both threads.
  */
-import { cpuSibling, Detector, isEdgeTpuModel } from "../detect/detector.ts";
-import { DetectorSupervisor } from "../detect/supervisor.ts";
-import { HcError } from "../shared/errors.ts";
+import type { Detector } from "../detect/detector.ts";
+import { superviseDetector } from "../detect/supervise.ts";
+import type { DetectorSupervisor } from "../detect/supervisor.ts";
 import { configureLibs } from "../native/libs.ts";
 import { logger } from "../shared/log.ts";
 import type { Config } from "../shared/config.ts";
@@ -26,14 +26,6 @@ let supervisor: DetectorSupervisor<Detector> | null = null;
 let port: MessagePort | null = null;
 /** The init message's configuration, for a capture Worker that connects again. */
 let initConfig: Config | null = null;
-/** Edge TPU open failures the CPU model can stand in for, and that may heal by waiting. */
-const TPU_MAY_RETURN = new Set(["EDGETPU_NO_DEVICE", "EDGETPU_OPEN"]);
-const TPU_UNAVAILABLE = new Set([
-  ...TPU_MAY_RETURN,
-  "EDGETPU_LIB_MISSING",
-  "EDGETPU_DELEGATE",
-  "EDGETPU_MISMATCH",
-]);
 
 function post(msg: FromDetect): void {
   self.postMessage(msg);
@@ -53,22 +45,6 @@ function infoOf(d: Detector): DetectorInfo {
     inputWidth: d.inputWidth,
     inputHeight: d.inputHeight,
   };
-}
-
-/**
- * Opens the detector the user asked for. With --cpu-fallback and an Edge TPU that is missing,
- * the CPU model runs, and `retry` says whether waiting may bring the Edge TPU (a device not yet
- * plugged in) or not (no libedgetpu, a version mismatch).
- */
-function openAtStart(config: Config): { detector: Detector; fallback: boolean; retry: boolean } {
-  const opts = { modelPath: config.model, threads: config.threads };
-  try {
-    return { detector: Detector.open(opts), fallback: false, retry: false };
-  } catch (e) {
-    if (!config.cpuFallback || !(e instanceof HcError) || !TPU_UNAVAILABLE.has(e.code)) throw e;
-    const detector = Detector.open({ ...opts, cpuFallback: true });
-    return { detector, fallback: detector.backend === "cpu", retry: TPU_MAY_RETURN.has(e.code) };
-  }
 }
 
 function onInfer(config: Config, msg: CaptureToDetect): void {
@@ -106,33 +82,26 @@ self.onmessage = (ev: MessageEvent<ToDetect>) => {
     initConfig = config;
     configureLibs(msg.libs);
     port = msg.capturePort;
-    let start: ReturnType<typeof openAtStart>;
+    let sup: DetectorSupervisor<Detector>;
     try {
-      start = openAtStart(config);
+      // Opens the Edge TPU once; the CPU model stands in per --cpu-fallback.
+      sup = superviseDetector(
+        { modelPath: config.model, threads: config.threads, cpuFallback: config.cpuFallback },
+        {
+          log,
+          onChange(d, lastError) {
+            const now = d ? infoOf(d) : null;
+            toCapture({ type: "detector", info: now, lastError });
+            post({ type: "detector", info: now, lastError });
+          },
+        },
+      );
     } catch (e) {
       post({ type: "fatal", error: toWireError(e) });
       return;
     }
-    const opts = { modelPath: config.model, threads: config.threads };
-    const openCpu = (): Detector => Detector.open({ ...opts, modelPath: cpuSibling(config.model) });
-    // On the CPU for good (no libedgetpu, a version mismatch): the CPU model is the one to keep.
-    const cpuForGood = start.fallback && !start.retry;
-    supervisor = new DetectorSupervisor<Detector>({
-      initial: start.detector,
-      initialIsFallback: start.fallback && start.retry,
-      openPrimary: cpuForGood ? openCpu : () => Detector.open(opts),
-      openFallback:
-        config.cpuFallback && isEdgeTpuModel(config.model) && !cpuForGood ? openCpu : null,
-      retryable: (e) =>
-        !(e instanceof HcError) || TPU_MAY_RETURN.has(e.code) || !TPU_UNAVAILABLE.has(e.code),
-      log,
-      onChange(d, lastError) {
-        const now = d ? infoOf(d) : null;
-        toCapture({ type: "detector", info: now, lastError });
-        post({ type: "detector", info: now, lastError });
-      },
-    });
-    const info = infoOf(start.detector);
+    supervisor = sup;
+    const info = infoOf(sup.engine!);
     port.onmessage = (e) => onInfer(config, e.data as CaptureToDetect);
     toCapture({ type: "ready", info });
     post({ type: "ready", info });

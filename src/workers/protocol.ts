@@ -3,10 +3,13 @@ import type { SourceInfo } from "../camera/types.ts";
 import type { Config } from "../shared/config.ts";
 import type { LibPaths } from "../native/libs.ts";
 import type { Backend, Detection, DetectionResult, FrameState } from "../shared/types.ts";
+import { HcError } from "../shared/errors.ts";
 
+/** An HcError across threads: what went wrong and the fix apart, as in HcError. */
 export interface WireError {
   code: string;
   message: string;
+  fix: string;
   exitCode: number;
 }
 
@@ -115,7 +118,9 @@ export function toWireError(e: unknown): WireError {
   const err = e as { code?: unknown; message?: unknown; exitCode?: unknown };
   return {
     code: typeof err?.code === "string" ? err.code : "EINTERNAL",
-    message: typeof err?.message === "string" ? err.message : String(e),
+    message:
+      e instanceof HcError ? e.what : typeof err?.message === "string" ? err.message : String(e),
+    fix: e instanceof HcError ? e.fix : "",
     exitCode: typeof err?.exitCode === "number" ? err.exitCode : 1,
   };
 }

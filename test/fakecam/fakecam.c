@@ -22,6 +22,10 @@
  *   FAKECAM_DOUBLE_HEIGHT_EVERY=N  every Nth MJPEG frame is a JPEG of twice the negotiated height
  *                              (640x960 while S_FMT said 640x480), as some interlaced UVC
  *                              bridges send
+ *   FAKECAM_BAD_INDEX_AT=N     the Nth DQBUF reports an index past the buffer count (a driver
+ *                              bug); that buffer is lost, as it would be. STREAMOFF logs
+ *                              "held K" first: the buffers the app had dequeued and not
+ *                              queued again (so a test sees a buffer the app forgot)
  * The "unplug" log line carries at=<ms since epoch> (CLOCK_REALTIME), so tests can time the
  * replug (at + FAKECAM_REPLUG_AFTER_MS).
  *
@@ -170,7 +174,7 @@ static struct {
   int nsizes;
   int fps;
   char log[PATH_MAX];
-  long unplug_after, replug_after_ms, stall_after, corrupt_every, double_every;
+  long unplug_after, replug_after_ms, stall_after, corrupt_every, double_every, bad_index_at;
   uint8_t *src;
   size_t src_len;
   size_t *frame_off, *frame_len;
@@ -457,6 +461,7 @@ static void load_config_fields(void) {
   cfg.stall_after = env_long("FAKECAM_STALL_AFTER", -1);
   cfg.corrupt_every = env_long("FAKECAM_CORRUPT_EVERY", 0);
   cfg.double_every = env_long("FAKECAM_DOUBLE_HEIGHT_EVERY", 0);
+  cfg.bad_index_at = env_long("FAKECAM_BAD_INDEX_AT", -1);
   const char *src = getenv("FAKECAM_SOURCE");
   if (!src || !*src || load_source(src) < 0) {
     complain("fakecam: FAKECAM_SOURCE must name a file of concatenated JPEG frames\n");
@@ -951,6 +956,10 @@ static int fake_ioctl_locked(handle *hd, unsigned long req, void *arg) {
       hd->bufs[bi].done = 0;
       fill_buf(hd, bi, b);
       hd->dequeued++;
+      if (hd->dequeued == cfg.bad_index_at) {
+        b->index = (uint32_t)hd->nbufs + 7;
+        logf_("bad_index %d", bi);
+      }
       if (cfg.unplug_after >= 0 && !unplug_done && hd->dequeued >= cfg.unplug_after) unplug(hd->dev);
       return 0;
     }
@@ -964,6 +973,9 @@ static int fake_ioctl_locked(handle *hd, unsigned long req, void *arg) {
     }
     case VIDIOC_STREAMOFF: {
       if (*(int *)arg != V4L2_BUF_TYPE_VIDEO_CAPTURE) return set_errno(EINVAL);
+      int held = 0;
+      for (int i = 0; i < hd->nbufs; i++) held += !hd->bufs[i].queued && !hd->bufs[i].done;
+      if (hd->streaming) logf_("held %d", held);
       hd->streaming = 0;
       for (int i = 0; i < hd->nbufs; i++) hd->bufs[i].queued = hd->bufs[i].done = 0;
       hd->qn = hd->dn = hd->qhead = hd->dhead = 0;

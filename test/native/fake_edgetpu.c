@@ -8,8 +8,11 @@
  *                         runs through it); invoke N+1 fails, and for FAKE_EDGETPU_GONE_MS
  *                         (default 1500) edgetpu_list_devices finds nothing. Then the device is
  *                         back and its new delegates work. Happens once per process.
- * fake_edgetpu_counts reports calls, so tests can check that everything is freed. */
+ * fake_edgetpu_counts reports calls, so tests can check that everything is freed;
+ * fake_edgetpu_last_options the options the last edgetpu_create_delegate received, as
+ * "name=value;" pairs, copied while the call ran (the caller's strings may be gone after it). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +30,7 @@ struct edgetpu_option {
 };
 
 static int n_list, n_free_devices, n_create, n_free_delegate, n_live_delegates;
+static char last_options[1024];
 static const char *paths[] = {"/sys/bus/usb/devices/2-1", "/dev/apex_0"};
 
 static TfLiteStatus prepare(TfLiteContext *context, TfLiteDelegate *delegate) {
@@ -137,9 +141,15 @@ void edgetpu_free_devices(struct edgetpu_device *dev) {
 TfLiteDelegate *edgetpu_create_delegate(enum edgetpu_device_type type, const char *name,
                                         const struct edgetpu_option *options, size_t num_options) {
   (void)type;
-  (void)options;
-  (void)num_options;
   n_create++;
+  size_t at = 0;
+  last_options[0] = 0;
+  for (size_t i = 0; i < num_options && at < sizeof last_options; i++) {
+    int n = snprintf(last_options + at, sizeof last_options - at, "%s=%s;", options[i].name,
+                     options[i].value);
+    if (n < 0) break;
+    at += (size_t)n;
+  }
   const char *mode = getenv("FAKE_EDGETPU_DELEGATE");
   if (mode && strcmp(mode, "null") == 0) return NULL;
   if (!name || strcmp(name, paths[0]) != 0) return NULL;
@@ -159,6 +169,8 @@ void edgetpu_free_delegate(TfLiteDelegate *delegate) {
 const char *edgetpu_version(void) { return "BuildLabel(fake), RuntimeVersion(14)"; }
 
 void edgetpu_verbosity(int verbosity) { (void)verbosity; }
+
+const char *fake_edgetpu_last_options(void) { return last_options; }
 
 /* [0] list, [1] free_devices, [2] create, [3] free_delegate, [4] live delegates. */
 void fake_edgetpu_counts(int32_t *out) {

@@ -439,6 +439,20 @@ describe("capture through the fake camera", () => {
     }
   });
 
+  test("a driver's out-of-range buffer index is EIO, and the frame held is given back", async () => {
+    // Frames pile up (fps 50, a 300 ms wait): the first grab dequeues two good ones, keeps the
+    // newest, then meets the bad index on the third.
+    const cap = await capture(
+      { width: 640, height: 480, frames: 2, sleepMs: 300 },
+      { FAKECAM_FPS: "50", FAKECAM_BAD_INDEX_AT: "3" },
+    );
+    expect(cap.result.frames).toEqual([]);
+    expect(cap.result.grabError?.name).toBe("EIO");
+    expect(cap.log.some((l) => l.startsWith("bad_index "))).toBe(true);
+    // Only the buffer the driver garbled is missing at STREAMOFF: the one held was requeued.
+    expect(cap.log).toContain("held 1");
+  });
+
   test("a second program cannot start the same camera: EBUSY with the fix", async () => {
     const cap = await capture({ width: 640, height: 480, frames: 1, second: true });
     expect(cap.result.secondStart?.name).toBe("EBUSY");

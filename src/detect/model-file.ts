@@ -1,0 +1,99 @@
+/**
+ * From a path to a loaded TFLite model and its labels: the checks a user gets a clear error
+ * from (missing, not a file, not TFLite, truncated), and the TFLite error reporter that turns
+ * TFLite's complaints into the text of those errors.
+ */
+import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import embeddedCocoLabels from "../../models/coco_labels.txt" with { type: "text" };
+import { HcError, errorMessage, inputError } from "../shared/errors.ts";
+import { takeTfliteErrors, tfliteReporterPtr } from "../native/shim.ts";
+import { TfliteModel } from "../native/tflite.ts";
+import { parseLabels, readLabels, type Labels } from "./labels.ts";
+
+export const MODEL_EXAMPLE = "e.g. models/ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite";
+
+export type Reporter = ReturnType<typeof tfliteReporterPtr> | null;
+
+/** The TFLite error reporter of the shim, or null (then TFLite prints to stderr). */
+export function errorReporter(): Reporter {
+  try {
+    return tfliteReporterPtr();
+  } catch {
+    return null;
+  }
+}
+
+/** Messages TFLite reported since the last call, on one line. */
+export function tfliteErrors(): string {
+  try {
+    return takeTfliteErrors()
+      .split("\n")
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join("; ");
+  } catch {
+    return "";
+  }
+}
+
+/** Exists, is a readable file, and carries the TFLite flatbuffer identifier "TFL3". */
+export function checkModelFile(path: string): void {
+  const fix = `pass a .tflite model, ${MODEL_EXAMPLE}`;
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw inputError("MODEL_NOT_FILE", `model ${path} is not a file`, fix);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof HcError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw inputError("MODEL_MISSING", `model file not found: ${path}`, fix);
+    }
+    throw inputError("MODEL_UNREADABLE", `cannot read model ${path} (${errorMessage(e)})`, fix);
+  }
+  const head = new Uint8Array(8);
+  try {
+    const fd = openSync(path, "r");
+    try {
+      readSync(fd, head, 0, 8, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    throw inputError(
+      "MODEL_UNREADABLE",
+      `cannot read model ${path} (${errorMessage(e)})`,
+      "check the file's permissions",
+    );
+  }
+  if (size < 8 || new TextDecoder().decode(head.subarray(4, 8)) !== "TFL3") {
+    throw inputError("MODEL_NOT_TFLITE", `${path} is not a TFLite model (no TFL3 identifier)`, fix);
+  }
+}
+
+/** Checks the file, then has TFLite load it; a file TFLite rejects is MODEL_INVALID. */
+export function openModel(path: string): TfliteModel {
+  checkModelFile(path);
+  tfliteErrors();
+  const model = TfliteModel.fromFile(path);
+  if (model) return model;
+  const why = tfliteErrors() || "not a valid TFLite flatbuffer";
+  throw inputError(
+    "MODEL_INVALID",
+    `TFLite cannot load ${path}: truncated or corrupt (${why})`,
+    `download the model again, ${MODEL_EXAMPLE}`,
+  );
+}
+
+/** The labels given, else coco_labels.txt next to the model, else the built-in COCO labels. */
+export function loadLabels(
+  modelPath: string,
+  labelsPath?: string,
+): { labels: Labels; source: string } {
+  if (labelsPath) return { labels: readLabels(labelsPath), source: labelsPath };
+  const beside = join(dirname(modelPath), "coco_labels.txt");
+  if (existsSync(beside)) return { labels: readLabels(beside), source: beside };
+  return { labels: parseLabels(embeddedCocoLabels), source: "built-in COCO labels" };
+}
