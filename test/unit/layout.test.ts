@@ -37,17 +37,12 @@ const SIZE_EXEMPT = new Set<string>([]);
  */
 const KNOWN_LONG_FILES = new Set<string>([
   "src/events/archive.ts",
-  "src/http/server.tsx",
   "src/native/shim.ts",
   "src/detect/detector.ts",
 ]);
 const KNOWN_LONG_FUNCTIONS = new Set<string>([
   "src/pipeline.ts:startPipeline",
   "src/serve.ts:serve",
-  "src/http/server.tsx:buildApp",
-  "src/http/streams.ts:sse",
-  "src/http/pages.tsx:Dashboard",
-  "src/http/pages.tsx:EventPage",
   "src/integrations/index.ts:startIntegrations",
   "src/cli/detect.ts:runDetect",
   "src/events/archive.ts:reconcile",
