@@ -9,13 +9,13 @@
  *     app.streams                                       // the fan-out (client counts, for tests)
  *
  * The server holds what every route shares: the login check (HTTP Basic with --auth, before
- * anything else), the error answers (bad query values 400 JSON, unknown routes 404: HTML for
- * browsers, else JSON), and the stream fan-out. The routes are plugins, one per group, each
+ * anything else), the error answers (bad query values 400 JSON; unknown routes 404: HTML for
+ * browsers, else JSON; a known path with a wrong method 405 with Allow), and the stream fan-out. The routes are plugins, one per group, each
  * taking only the dependencies it uses (src/http/routes/):
  *
  *   pages.tsx      GET /  /events  /events/:id  (dashboard, gallery, one event)
  *   streams.ts     GET|HEAD /video  /api/stream
- *   files.ts       GET /out/<file>.jpg  /out/thumbs/<file>.jpg  /latest.jpg
+ *   files.ts       GET /out/<file>.jpg  /out/thumbs/<file>.jpg  /latest.jpg  (ETag, Range)
  *   api.ts         GET /api/events  /api/events/:id
  *   snapshot.ts    GET|POST /snapshot (rate limited)
  *   telemetry.ts   GET /status  /metrics  /healthz
@@ -25,7 +25,9 @@ import { Elysia } from "elysia";
 import { logger } from "../shared/log.ts";
 import { checkBasicAuth, unauthorized } from "./auth.ts";
 import type { ServerDeps } from "./deps.ts";
+import { AllowTable, MethodNotAllowed } from "./methods.ts";
 import { BadRequest } from "./query.ts";
+import type { PageInfo } from "./pages/layout.tsx";
 import { json, notFound, pageInfo, rawPath } from "./respond.tsx";
 import { apiRoutes } from "./routes/api.ts";
 import { fileRoutes } from "./routes/files.ts";
@@ -41,10 +43,19 @@ export { buildStatus } from "./status.ts";
 
 const log = logger("http");
 
+/** 405 with Allow for a known path, else 404 (HTML for browsers, JSON for the rest). */
+function wrongRoute(request: Request, allowed: AllowTable, info: PageInfo): Response {
+  const allow = allowed.allow(rawPath(request));
+  if (allow.length === 0 || allow.includes(request.method)) return notFound(request, info);
+  const reason = `${request.method} is not supported here: use ${allow.join(", ")}`;
+  return json({ error: "method_not_allowed", reason, allow }, 405, { allow: allow.join(", ") });
+}
+
 function buildApp(deps: ServerDeps, hub: StreamHub) {
   const info = pageInfo(deps.config);
   const auth = deps.config.auth ?? null;
-  return new Elysia()
+  const allowed = new AllowTable(() => app.routes);
+  const app = new Elysia()
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .onRequest(({ request }) => {
       if (auth && !checkBasicAuth(request.headers.get("authorization"), auth)) {
@@ -55,7 +66,9 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
       if (error instanceof BadRequest) {
         return json({ error: "bad_request", param: error.param, reason: error.message }, 400);
       }
-      if (code === "NOT_FOUND") return notFound(request, info);
+      if (code === "NOT_FOUND" || error instanceof MethodNotAllowed) {
+        return wrongRoute(request, allowed, info);
+      }
       if (code === "PARSE" || code === "VALIDATION" || code === "INVALID_COOKIE_SIGNATURE") {
         return json({ error: "bad_request", reason: String(code) }, 400);
       }
@@ -69,6 +82,7 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
     .use(snapshotRoutes(deps))
     .use(fileRoutes(deps, hub))
     .use(apiRoutes(deps));
+  return app;
 }
 
 export type HazardcamServer = ReturnType<typeof buildApp> & {

@@ -1,11 +1,13 @@
 /**
  * Pictures: /out/<file>.jpg and /out/thumbs/<file>.jpg (archive files only, ETag, immutable) and
- * /latest.jpg (the current frame, annotated when available, no-store, saves nothing).
+ * /latest.jpg (the current frame, annotated when available, no-store, saves nothing). Both
+ * answer If-None-Match with 304 and Range with 206 (src/http/send.ts).
  */
 import { Elysia } from "elysia";
 import type { ServerDeps } from "../deps.ts";
 import { serveArchiveFile } from "../files.ts";
 import { NO_STORE, notFound, pageInfo, rawPath } from "../respond.tsx";
+import { sendBody } from "../send.ts";
 import type { StreamHub } from "../streams.ts";
 
 export type FileDeps = Pick<
@@ -20,23 +22,43 @@ export function fileRoutes(deps: FileDeps, hub: Pick<StreamHub, "noteLatestDeman
       const rest = rawPath(request).slice("/out/".length);
       return serveArchiveFile(deps.archive, rest, request) ?? notFound(request, info);
     })
-    .get("/latest.jpg", () => {
+    .get("/latest.jpg", ({ request }) => {
       hub.noteLatestDemand();
-      return latestJpeg(deps);
+      return latestJpeg(deps, request);
     });
 }
 
-function latestJpeg(deps: FileDeps): Response {
+/** Tags of recent bodies: pollers ask for the same buffer many times per frame. */
+const tags = new WeakMap<Uint8Array, string>();
+
+/**
+ * A strong ETag from the bytes themselves (64-bit wyhash). Not the frame's seq: the body is the
+ * annotated JPEG (which may be of an older frame, or arrive later for the same one), the camera's,
+ * or a no-signal picture that changes every second; only the bytes name what was sent, so a
+ * Range continued with If-Range can never splice two frames.
+ */
+export function jpegTag(jpeg: Uint8Array): string {
+  let tag = tags.get(jpeg);
+  if (!tag) {
+    tag = `"${Bun.hash.wyhash(jpeg).toString(36)}-${jpeg.byteLength.toString(36)}"`;
+    tags.set(jpeg, tag);
+  }
+  return tag;
+}
+
+function latestJpeg(deps: FileDeps, request: Request): Response {
   const frame = deps.latest();
-  const body = frame
+  const jpeg = frame
     ? (deps.annotatedJpeg() ?? frame.jpeg)
     : deps.noSignalJpeg(deps.status().offlineReason ?? "no frames yet");
-  return new Response(body, {
-    headers: {
-      "content-type": "image/jpeg",
-      "cache-control": NO_STORE,
-      pragma: "no-cache",
-      "x-hazardcam-online": frame ? "1" : "0",
-    },
+  const body = {
+    size: jpeg.byteLength,
+    etag: jpegTag(jpeg),
+    read: (start: number, end: number) => jpeg.subarray(start, end + 1),
+  };
+  return sendBody(request, body, "image/jpeg", {
+    "cache-control": NO_STORE,
+    pragma: "no-cache",
+    "x-hazardcam-online": frame ? "1" : "0",
   });
 }

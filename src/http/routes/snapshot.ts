@@ -6,6 +6,7 @@
 import { Elysia } from "elysia";
 import type { EventRecord } from "../../events/archive.ts";
 import type { ServerDeps } from "../deps.ts";
+import { refuseMethod } from "../methods.ts";
 import { TokenBucket } from "../ratelimit.ts";
 import { NO_STORE, json } from "../respond.tsx";
 
@@ -24,7 +25,7 @@ export function snapshotRoutes(deps: SnapshotDeps) {
   return new Elysia()
     .get("/snapshot", handler)
     .post("/snapshot", handler, { parse: "none" })
-    .head("/snapshot", () => new Response(null, { status: 405, headers: { allow: "GET, POST" } }));
+    .head("/snapshot", refuseMethod);
 }
 
 function rateLimited(waitMs: number): Response {
