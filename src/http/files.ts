@@ -3,21 +3,27 @@
  * The raw (undecoded) path must match a strict name, the name must be in the index, the resolved
  * path must be exactly outdir/<name> (no symlink anywhere below outdir), and a regular file.
  * Anything else is 404: `..`, `%2e%2e%2f`, `%252e`, absolute paths, directories, other types.
+ * Found files answer with an ETag (size and mtime), If-None-Match → 304, and Range → 206/416.
  */
 import fs from "node:fs";
 import { join } from "node:path";
 import { THUMBS_DIR, type Archive } from "../events/archive.ts";
 import { SAFE_JPEG_NAME } from "../events/names.ts";
+import { sendBody } from "./send.ts";
 
 /** Event images never change once written (new saves get new names). */
 const IMMUTABLE = "public, max-age=31536000, immutable";
 
-function etagMatches(ifNoneMatch: string | null, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch
-    .split(",")
-    .map((s) => s.trim().replace(/^W\//, ""))
-    .some((s) => s === etag || s === "*");
+/** The bytes start..end (inclusive) of an open file. */
+function readRange(fd: number, start: number, end: number): Uint8Array {
+  const buf = new Uint8Array(Math.max(0, end - start + 1));
+  let off = 0;
+  while (off < buf.byteLength) {
+    const n = fs.readSync(fd, buf, off, buf.byteLength - off, start + off);
+    if (n === 0) break; // the file shrank: send what there is
+    off += n;
+  }
+  return off === buf.byteLength ? buf : buf.subarray(0, off);
 }
 
 /**
@@ -44,22 +50,16 @@ export function serveArchiveFile(
     fd = fs.openSync(expected, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
     const st = fs.fstatSync(fd);
     if (!st.isFile()) return null;
-    const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-    const common = {
-      etag,
+    const file = fd;
+    const body = {
+      size: st.size,
+      etag: `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+      lastModified: st.mtime.toUTCString(),
+      read: (start: number, end: number) => readRange(file, start, end),
+    };
+    return sendBody(request, body, "image/jpeg", {
       "cache-control": IMMUTABLE,
       "x-content-type-options": "nosniff",
-    };
-    if (etagMatches(request.headers.get("if-none-match"), etag)) {
-      return new Response(null, { status: 304, headers: common });
-    }
-    const body = fs.readFileSync(fd);
-    return new Response(body, {
-      headers: {
-        ...common,
-        "content-type": "image/jpeg",
-        "last-modified": st.mtime.toUTCString(),
-      },
     });
   } catch {
     return null;

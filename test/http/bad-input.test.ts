@@ -4,7 +4,7 @@
  * a 500. Also the /snapshot rate limit (429 with Retry-After).
  */
 import { describe, expect, test } from "bun:test";
-import { SNAPSHOT_BURST } from "../../src/http/server.tsx";
+import { SNAPSHOT_BURST } from "../../src/http/routes/snapshot.ts";
 import { setQuiet } from "../../src/shared/log.ts";
 import { serverSetup } from "./fake-deps.ts";
 

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { Archive, type ArchiveOptions } from "../../src/events/archive.ts";
 import { logger } from "../../src/shared/log.ts";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
-import type { PipelineStatus, ServerConfig, ServerDeps } from "../../src/http/server.tsx";
+import type { ServerConfig, ServerDeps } from "../../src/http/deps.ts";
+import type { PipelineStatus } from "../../src/shared/status.ts";
 import type { Detection, FrameState } from "../../src/shared/types.ts";
 
 export const FIXTURE_JPEG = new Uint8Array(

@@ -1,0 +1,124 @@
+/**
+ * /api/stream: the dashboard's server-sent events. `status` (counters that do not ride on frames,
+ * every 5 s and on online/offline changes), `frame` (detections of the newest frame, at most
+ * `fps` a second) and `saved` (each saved event), plus a keepalive comment.
+ */
+import { eventJson, type EventRecord } from "../../events/archive.ts";
+import type { FrameState } from "../../shared/types.ts";
+import type { ClientLoop } from "./client.ts";
+
+/** SSE comment sent when nothing else was sent for this long (ms), so proxies keep the stream. */
+const SSE_KEEPALIVE_MS = 15_000;
+/** SSE status event period (ms): counters that do not ride on frames (clients, events_total). */
+const SSE_STATUS_MS = 5_000;
+/** Without frames, the loop still looks this often (ms) for offline/online changes. */
+const SSE_IDLE_MS = 1000;
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-store, no-cache, max-age=0",
+  "x-accel-buffering": "no",
+};
+
+export interface SseOptions {
+  /** Max frame events per second. */
+  fps: number;
+  signal?: AbortSignal;
+}
+
+export interface SseSource {
+  latest(): FrameState | null;
+  online(): boolean;
+  /** Detections at or above this score are sent to the dashboard. */
+  threshold: number;
+  /** Extra status fields pushed to dashboards every few seconds. */
+  statusJson(): Record<string, unknown>;
+}
+
+const enc = new TextEncoder();
+
+/** One SSE message; JSON never contains a raw newline, so one `data:` line suffices. */
+export function sseMessage(event: string, data: unknown): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+const round1 = (v: number): number => (Number.isFinite(v) ? Math.round(v * 10) / 10 : 0);
+
+/** The `frame` message of a frame, encoded once for all clients. */
+export class SseFrames {
+  private cache: { seq: number; text: string } | null = null;
+
+  constructor(readonly src: SseSource) {}
+
+  text(frame: FrameState): string {
+    if (this.cache?.seq === frame.seq) return this.cache.text;
+    const t = this.src.threshold;
+    const data = {
+      seq: frame.seq,
+      t: frame.grabbedAt,
+      w: frame.width,
+      h: frame.height,
+      people: frame.people,
+      fps: round1(frame.captureFps),
+      detect_fps: round1(frame.detectFps),
+      infer_ms: round1(frame.inferMs),
+      det: frame.detections
+        .filter((d) => d.score >= t)
+        .map((d) => ({
+          l: d.label,
+          s: Math.round(d.score * 1000) / 1000,
+          b: [d.box.ymin, d.box.xmin, d.box.ymax, d.box.xmax].map(
+            (v) => Math.round(v * 10000) / 10000,
+          ),
+        })),
+    };
+    const text = sseMessage("frame", data);
+    this.cache = { seq: frame.seq, text };
+    return text;
+  }
+}
+
+/** Saved events first (`queue`, filled by the hub), then status, then the newest frame. */
+export function sseLoop(frames: SseFrames, opts: SseOptions, queue: EventRecord[]): ClientLoop {
+  const src = frames.src;
+  const minIntervalMs = 1000 / opts.fps;
+  let lastSeq = -1;
+  let lastFrameAt = -Infinity;
+  let lastWriteAt = performance.now();
+  let lastStatusAt = -Infinity;
+  let lastOnline: boolean | null = null;
+  const send = (now: number, text: string): Uint8Array => {
+    lastWriteAt = now;
+    return enc.encode(text);
+  };
+  return {
+    first: enc.encode("retry: 2000\n\n"),
+    next(now) {
+      if (queue.length) {
+        return send(
+          now,
+          queue
+            .splice(0)
+            .map((e) => sseMessage("saved", eventJson(e)))
+            .join(""),
+        );
+      }
+      const online = src.online();
+      if (online !== lastOnline || now - lastStatusAt >= SSE_STATUS_MS) {
+        lastOnline = online;
+        lastStatusAt = now;
+        return send(now, sseMessage("status", src.statusJson()));
+      }
+      const frame = src.latest();
+      if (frame && frame.seq !== lastSeq) {
+        const dueIn = lastFrameAt + minIntervalMs - now;
+        if (dueIn > 0) return dueIn;
+        lastSeq = frame.seq;
+        lastFrameAt = now;
+        return send(now, frames.text(frame));
+      }
+      if (now - lastWriteAt >= SSE_KEEPALIVE_MS) return send(now, ": keepalive\n\n");
+      return SSE_IDLE_MS;
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/** The events gallery (/events): filters by day and reason, thumbnails, and a pager. */
+import type { EventRecord } from "../../events/archive.ts";
+import { Layout, type PageInfo } from "./layout.tsx";
+import { Thumb } from "./thumb.tsx";
+
+export interface GalleryProps {
+  info: PageInfo;
+  events: EventRecord[];
+  total: number;
+  /** Events matching the filters. */
+  matching: number;
+  page: number;
+  pages: number;
+  day: string | undefined;
+  reason: string | undefined;
+  days: { day: string; count: number }[];
+  /** Query string for a given page, keeping the filters. */
+  pageHref: (page: number) => string;
+}
+
+export function Gallery(p: GalleryProps): JSX.Element {
+  const filtered = p.day !== undefined || p.reason !== undefined;
+  return (
+    <Layout title="hazardcam · events" active="events" info={p.info}>
+      <h1>
+        Events <small>{filtered ? `${p.matching} of ${p.total}` : String(p.total)} total</small>
+      </h1>
+      <Filters {...p} filtered={filtered} />
+      {p.events.length === 0 ? (
+        <div class="card muted">No events{filtered ? " match these filters" : " yet"}.</div>
+      ) : (
+        <div class="thumbs" id="gallery">
+          {p.events.map((e) => (
+            <Thumb e={e} />
+          ))}
+        </div>
+      )}
+      <Pager page={p.page} pages={p.pages} pageHref={p.pageHref} />
+    </Layout>
+  );
+}
+
+type FilterProps = Pick<GalleryProps, "day" | "reason" | "days"> & { filtered: boolean };
+
+/** Day and reason selects; they submit on change (the button is for browsers without JS). */
+function Filters(p: FilterProps): JSX.Element {
+  return (
+    <form class="filters" method="get" action="/events">
+      <select name="day" aria-label="day" onchange="this.form.submit()">
+        <option value="">All days</option>
+        {p.days.map((d) => (
+          <option value={d.day} selected={d.day === p.day}>
+            {`${d.day} (${d.count})`}
+          </option>
+        ))}
+      </select>
+      <select name="reason" aria-label="reason" onchange="this.form.submit()">
+        <option value="">All reasons</option>
+        {["auto", "snapshot", "import"].map((r) => (
+          <option value={r} selected={r === p.reason}>
+            {r}
+          </option>
+        ))}
+      </select>
+      <button type="submit">Filter</button>
+      {p.filtered ? (
+        <a class="button secondary" href="/events">
+          Clear
+        </a>
+      ) : (
+        ""
+      )}
+    </form>
+  );
+}
+
+function Pager(p: Pick<GalleryProps, "page" | "pages" | "pageHref">): JSX.Element {
+  return (
+    <nav class="pager">
+      {p.page > 1 ? (
+        <a href={p.pageHref(p.page - 1)}>← Newer</a>
+      ) : (
+        <span class="muted">← Newer</span>
+      )}
+      <span>
+        Page {String(p.page)} of {String(Math.max(1, p.pages))}
+      </span>
+      {p.page < p.pages ? (
+        <a href={p.pageHref(p.page + 1)}>Older →</a>
+      ) : (
+        <span class="muted">Older →</span>
+      )}
+    </nav>
+  );
+}
