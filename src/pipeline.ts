@@ -95,9 +95,9 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
   const ready = Promise.withResolvers<void>();
   let gotSource = false;
 
-  function saveEvent(ev: EventData): EventRecord | null {
+  async function saveEvent(ev: EventData): Promise<EventRecord | null> {
     try {
-      const rec = archive.save({
+      const rec = await archive.save({
         jpeg: ev.jpeg,
         thumbJpeg: ev.thumbJpeg,
         reason: ev.reason,
@@ -145,11 +145,12 @@ export async function startPipeline(config: Config, archive: Archive): Promise<P
         }
         break;
       case "event": {
-        const rec = saveEvent(msg.event);
-        if (msg.snapshotId !== null) {
-          snapshotWaiters.get(msg.snapshotId)?.(rec);
-          snapshotWaiters.delete(msg.snapshotId);
-        }
+        const snapshotId = msg.snapshotId;
+        void saveEvent(msg.event).then((rec) => {
+          if (snapshotId === null) return;
+          snapshotWaiters.get(snapshotId)?.(rec);
+          snapshotWaiters.delete(snapshotId);
+        });
         break;
       }
       case "snapshot-none":

@@ -93,7 +93,7 @@ export async function serve(config: Config): Promise<number> {
   try {
     app.listen({ port: config.port, hostname: config.bind });
   } catch (e) {
-    archive.close();
+    await archive.close();
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE" || /in use/i.test(errorMessage(e))) {
       throw inputError(
@@ -145,7 +145,7 @@ export async function serve(config: Config): Promise<number> {
     await app.stop(true).catch(() => undefined);
     await pipeline?.stop();
     await integrations.stop();
-    archive.close();
+    await archive.close();
     log.info(`stopped in ${Math.round(performance.now() - t0)} ms`);
     done.resolve(code);
   }
@@ -166,7 +166,7 @@ export async function serve(config: Config): Promise<number> {
     clearInterval(retentionTimer);
     await app.stop(true).catch(() => undefined);
     await integrations.stop();
-    archive.close();
+    await archive.close();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     if (stopping) return done.promise;
