@@ -4,9 +4,10 @@
  * thread, where HTTP runs. The rest (open, reconcile, retention: unlinks and directory listings)
  * stays synchronous and short.
  *
- * A file appears whole or not at all: write `.tmp-<pid>-<n>-<name>`, fsync, link it to its name
- * (EEXIST instead of replacing), unlink the temp name, fsync the directory. A crash leaves at
- * most a `.tmp-*` file, deleted at the next open (src/events/reconcile.ts).
+ * A file appears whole or not at all: stage() writes and fsyncs `.tmp-<pid>-<n>-<name>`,
+ * linkNoClobber() gives it its name (EEXIST instead of replacing) or replace() does (a rename),
+ * discard() drops the temp name, fsyncDir() makes the names durable. A crash leaves at most a
+ * `.tmp-*` file, deleted at the next open (src/events/reconcile.ts).
  */
 import fs from "node:fs";
 import fsp from "node:fs/promises";
@@ -62,7 +63,8 @@ export async function nameTaken(path: string): Promise<boolean> {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** fsyncs a directory, so the names made in it survive a power cut. */
+export async function fsyncDir(dir: string): Promise<void> {
   let fh: fsp.FileHandle | null = null;
   try {
     fh = await fsp.open(dir, "r");
@@ -74,45 +76,49 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** link() where the file system has hard links; else rename() after checking (one writer). */
-async function publish(tmp: string, final: string): Promise<void> {
-  try {
-    // link() fails with EEXIST instead of replacing: two saves can never clobber each other.
-    await fsp.link(tmp, final);
-    await fsp.unlink(tmp);
-  } catch (e) {
-    const c = errnoCode(e);
-    if (c !== "EPERM" && c !== "ENOTSUP" && c !== "EOPNOTSUPP" && c !== "ENOSYS") throw e;
-    // vfat/exfat have no hard links: the archive's saves are serialized, so check, then rename.
-    if (await nameTaken(final)) {
-      throw Object.assign(new Error(`${final} exists`), { code: "EEXIST" });
-    }
-    await fsp.rename(tmp, final);
-  }
-}
-
 let tmpCounter = 0;
 
 /**
- * Writes `data` to dir/name so the name never shows a partial file; runs off the main thread.
- * An existing file is never overwritten (rejects with code EEXIST), unless `replace` (for a
- * thumbnail, whose name is its image's, which was just taken: one already there is an orphan).
+ * Writes `data` to a new temp file in `dir` (one task on the thread pool: open with O_EXCL,
+ * write, fsync, close); returns its path. `label` only makes the temp name readable.
  */
-export async function writeAtomic(
-  dir: string,
-  name: string,
-  data: Uint8Array,
-  replace = false,
-): Promise<void> {
-  const tmp = join(dir, `${TMP_PREFIX}${process.pid}-${++tmpCounter}-${name}`);
+export async function stage(dir: string, data: Uint8Array, label: string): Promise<string> {
+  const tmp = join(dir, `${TMP_PREFIX}${process.pid}-${++tmpCounter}-${label}`);
   try {
-    // One task on the thread pool: open (O_EXCL), write, fsync, close.
     await fsp.writeFile(tmp, data, { flag: "wx", mode: 0o644, flush: true });
-    if (replace) await fsp.rename(tmp, join(dir, name));
-    else await publish(tmp, join(dir, name));
   } catch (e) {
-    await unlinkQuietAsync(tmp).catch(() => undefined);
+    await discard(tmp);
     throw e;
   }
-  await fsyncDir(dir);
+  return tmp;
+}
+
+/** Deletes a temp file, if it is still there; never throws. */
+export async function discard(tmp: string): Promise<void> {
+  await unlinkQuietAsync(tmp).catch(() => undefined);
+}
+
+/**
+ * Gives the staged file `tmp` the name `final` unless that name exists (then false). link() fails
+ * with EEXIST instead of replacing, so nothing is ever clobbered; the temp name stays for the
+ * caller to discard(). vfat/exfat have no hard links: there, check and rename (the archive's
+ * saves are serialized).
+ */
+export async function linkNoClobber(tmp: string, final: string): Promise<boolean> {
+  try {
+    await fsp.link(tmp, final);
+    return true;
+  } catch (e) {
+    const c = errnoCode(e);
+    if (c === "EEXIST") return false;
+    if (c !== "EPERM" && c !== "ENOTSUP" && c !== "EOPNOTSUPP" && c !== "ENOSYS") throw e;
+  }
+  if (await nameTaken(final)) return false;
+  await fsp.rename(tmp, final);
+  return true;
+}
+
+/** Gives the staged file `tmp` the name `final`, replacing what is there. */
+export async function replace(tmp: string, final: string): Promise<void> {
+  await fsp.rename(tmp, final);
 }
