@@ -105,6 +105,14 @@ describe("save", () => {
     expect(fs.readFileSync(join(dir, name), "utf8")).toBe("mine");
   });
 
+  test("a thumbnail left by a crash under the new name is replaced", async () => {
+    const a = openArchive(tmpdir());
+    fs.writeFileSync(join(a.thumbsDir, eventFileName(input())), "stale");
+    const rec = await a.save(input());
+    expect(rec.thumb).toBe(eventFileName(input()));
+    expect(fs.readFileSync(join(a.thumbsDir, rec.file)).byteLength).toBe(THUMB.byteLength);
+  });
+
   test("listeners hear every save, once its row and files are there", async () => {
     const a = openArchive(tmpdir());
     const heard: number[] = [];
