@@ -180,7 +180,8 @@ export class Archive {
 
   /**
    * Saves an event; never overwrites (suffix `_2`, `_3`... within one second). Resolves once the
-   * files are whole on disk and the row is committed, after the onSaved listeners ran.
+   * files are whole on disk and the row is committed, after the onSaved listeners ran. The
+   * jpeg and thumbJpeg buffers are written as they are then: do not change them before.
    */
   async save(input: SaveInput): Promise<EventRecord> {
     if (this.closing || !this.index) throw closedError(); // before anything is queued
