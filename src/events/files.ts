@@ -4,7 +4,7 @@
  * thread, where HTTP runs. The rest (open, reconcile, retention: unlinks and directory listings)
  * stays synchronous and short.
  *
- * A file appears whole or not at all: stage() writes and fsyncs `.tmp-<pid>-<n>-<name>`,
+ * A file appears whole or not at all: stage() writes and fsyncs `.tmp-<pid>-<n>-<name>.part`,
  * linkNoClobber() gives it its name (EEXIST instead of replacing) or replace() does (a rename),
  * discard() drops the temp name, fsyncDir() makes the names durable. A crash leaves at most a
  * `.tmp-*` file, deleted at the next open (src/events/reconcile.ts).
@@ -83,7 +83,8 @@ let tmpCounter = 0;
  * write, fsync, close); returns its path. `label` only makes the temp name readable.
  */
 export async function stage(dir: string, data: Uint8Array, label: string): Promise<string> {
-  const tmp = join(dir, `${TMP_PREFIX}${process.pid}-${++tmpCounter}-${label}`);
+  // Hidden, and not `*.jpg`: nothing globbing for images picks up a file being written.
+  const tmp = join(dir, `${TMP_PREFIX}${process.pid}-${++tmpCounter}-${label}.part`);
   try {
     await fsp.writeFile(tmp, data, { flag: "wx", mode: 0o644, flush: true });
   } catch (e) {
