@@ -65,10 +65,10 @@ function input(over: Partial<SaveInput> = {}): SaveInput {
 const visible = (dir: string): string[] => fs.readdirSync(dir).filter((n) => !n.startsWith("."));
 
 describe("save", () => {
-  test("writes image, thumbnail and row; nothing temporary remains", () => {
+  test("writes image, thumbnail and row; nothing temporary remains", async () => {
     const dir = tmpdir();
     const a = openArchive(join(dir, "out")); // created on open
-    const rec = a.save(input());
+    const rec = await a.save(input());
     expect(rec.file).toBe("20240501_120000_auto_people1_tpu7.3ms_fps23.9.jpg");
     expect(rec.thumb).toBe(rec.file);
     expect(new Uint8Array(fs.readFileSync(join(a.outdir, rec.file)))).toEqual(JPEG);
@@ -85,55 +85,99 @@ describe("save", () => {
     expect(fs.existsSync(join(a.outdir, INDEX_FILE))).toBe(true);
   });
 
-  test("two saves in one second never overwrite each other", () => {
+  test("two saves in one second never overwrite each other", async () => {
     const a = openArchive(tmpdir());
-    const r1 = a.save(input());
-    const r2 = a.save(input({ at: new Date(2024, 4, 1, 12, 0, 0, 900) }));
-    const r3 = a.save(input());
+    const r1 = await a.save(input());
+    const r2 = await a.save(input({ at: new Date(2024, 4, 1, 12, 0, 0, 900) }));
+    const r3 = await a.save(input());
     expect(r2.file).toBe(r1.file.replace(".jpg", "_2.jpg"));
     expect(r3.file).toBe(r1.file.replace(".jpg", "_3.jpg"));
     expect(visible(a.outdir).filter((n) => n.endsWith(".jpg"))).toHaveLength(3);
   });
 
-  test("a file already in the folder (not indexed) is not overwritten", () => {
+  test("a file already in the folder (not indexed) is not overwritten", async () => {
     const dir = tmpdir();
     const a = openArchive(dir);
     const name = eventFileName(input());
     fs.writeFileSync(join(dir, name), "mine");
-    const rec = a.save(input());
+    const rec = await a.save(input());
     expect(rec.file).toBe(name.replace(".jpg", "_2.jpg"));
     expect(fs.readFileSync(join(dir, name), "utf8")).toBe("mine");
   });
 
-  test("listeners hear every save", () => {
+  test("a thumbnail left by a crash under the new name is replaced", async () => {
+    const a = openArchive(tmpdir());
+    fs.writeFileSync(join(a.thumbsDir, eventFileName(input())), "stale");
+    const rec = await a.save(input());
+    expect(rec.thumb).toBe(eventFileName(input()));
+    expect(fs.readFileSync(join(a.thumbsDir, rec.file)).byteLength).toBe(THUMB.byteLength);
+  });
+
+  test("listeners hear every save, once its row and files are there", async () => {
     const a = openArchive(tmpdir());
     const heard: number[] = [];
-    const off = a.onSaved((e) => heard.push(e.id));
-    const r = a.save(input());
+    const off = a.onSaved((e) => {
+      expect(a.get(e.id)?.file).toBe(e.file);
+      expect(fs.statSync(join(a.outdir, e.file)).size).toBe(JPEG.byteLength);
+      expect(fs.existsSync(join(a.thumbsDir, e.file))).toBe(true);
+      heard.push(e.id);
+    });
+    const r = await a.save(input());
     off();
-    a.save(input({ reason: "snapshot" }));
+    await a.save(input({ reason: "snapshot" }));
     expect(heard).toEqual([r.id]);
   });
 
-  test("refuses an empty image", () => {
+  test("save() returns before writing: the files come later, on the thread pool", async () => {
     const a = openArchive(tmpdir());
-    expect(() => a.save(input({ jpeg: new Uint8Array(0) }))).toThrow(/empty/);
+    const saving = a.save(input());
+    expect(visible(a.outdir).filter((n) => n.endsWith(".jpg"))).toEqual([]);
+    const rec = await saving;
+    expect(visible(a.outdir)).toContain(rec.file);
   });
 
-  test("saving recreates a deleted outdir", () => {
+  test("concurrent saves in one second never pick the same name", async () => {
+    const a = openArchive(tmpdir());
+    const at = new Date(2024, 4, 1, 12, 0, 0, 100);
+    const recs = await Promise.all([
+      a.save(input({ at, jpeg: JPEG.subarray(0, 1000) })),
+      a.save(input({ at, reason: "snapshot" })),
+      a.save(input({ at, jpeg: JPEG.subarray(0, 2000) })),
+      a.save(input({ at, jpeg: JPEG.subarray(0, 3000) })),
+    ]);
+    const base = eventFileName(input());
+    expect(recs.map((r) => r.file)).toEqual([
+      base,
+      eventFileName(input({ reason: "snapshot" })),
+      base.replace(".jpg", "_2.jpg"),
+      base.replace(".jpg", "_3.jpg"),
+    ]);
+    // Each name holds its own image, whole; ids follow the calls.
+    for (const r of recs) expect(fs.statSync(join(a.outdir, r.file)).size).toBe(r.bytes);
+    expect(recs.map((r) => r.bytes)).toEqual([1000, JPEG.byteLength, 2000, 3000]);
+    expect(recs.map((r) => r.id)).toEqual([1, 2, 3, 4]);
+    expect(a.count()).toBe(4);
+  });
+
+  test("refuses an empty image", async () => {
+    const a = openArchive(tmpdir());
+    await expect(a.save(input({ jpeg: new Uint8Array(0) }))).rejects.toThrow(/empty/);
+  });
+
+  test("saving recreates a deleted outdir", async () => {
     const dir = join(tmpdir(), "out");
     const a = openArchive(dir);
     fs.rmSync(dir, { recursive: true });
-    const rec = a.save(input());
+    const rec = await a.save(input());
     expect(fs.existsSync(join(dir, rec.file))).toBe(true);
   });
 });
 
 describe("queries", () => {
-  function seeded(): Archive {
+  async function seeded(): Promise<Archive> {
     const a = openArchive(tmpdir());
     for (let i = 0; i < 10; i++) {
-      a.save(
+      await a.save(
         input({
           at: new Date(2024, 4, 1 + (i % 2), 10, i, 0),
           reason: i % 3 === 0 ? "snapshot" : "auto",
@@ -144,8 +188,8 @@ describe("queries", () => {
     return a;
   }
 
-  test("newest first, filters, paging, days", () => {
-    const a = seeded();
+  test("newest first, filters, paging, days", async () => {
+    const a = await seeded();
     const all = a.list();
     expect(all).toHaveLength(10);
     for (let i = 1; i < all.length; i++)
@@ -169,8 +213,8 @@ describe("queries", () => {
     expect(a.list({ limit: 100_000 })).toHaveLength(10); // capped at 500, not an error
   });
 
-  test("neighbors", () => {
-    const a = seeded();
+  test("neighbors", async () => {
+    const a = await seeded();
     const all = a.list();
     const mid = all[3]!;
     const n = a.neighbors(mid);
@@ -180,8 +224,8 @@ describe("queries", () => {
     expect(a.neighbors(all[9]!).older).toBeNull();
   });
 
-  test("event JSON carries URLs", () => {
-    const a = seeded();
+  test("event JSON carries URLs", async () => {
+    const a = await seeded();
     const e = a.list({ limit: 1 })[0]!;
     const j = eventJson(e, "http://pi:8080");
     expect(j.image_url).toBe(`http://pi:8080/out/${e.file}`);
@@ -191,11 +235,11 @@ describe("queries", () => {
 });
 
 describe("reconcile at open", () => {
-  test("hand-added images appear, deleted ones vanish, orphans and temp files go", () => {
+  test("hand-added images appear, deleted ones vanish, orphans and temp files go", async () => {
     const dir = tmpdir();
     let a = openArchive(dir);
-    const keep = a.save(input());
-    const gone = a.save(input({ at: new Date(2024, 4, 1, 12, 0, 5) }));
+    const keep = await a.save(input());
+    const gone = await a.save(input({ at: new Date(2024, 4, 1, 12, 0, 5) }));
     a.close();
 
     fs.unlinkSync(join(dir, gone.file));
@@ -239,21 +283,21 @@ describe("reconcile at open", () => {
     expect(fs.readdirSync(join(dir, THUMBS_DIR)).sort()).toEqual([keep.file]);
   });
 
-  test("a deleted thumbnail leaves the event, without thumbnail", () => {
+  test("a deleted thumbnail leaves the event, without thumbnail", async () => {
     const dir = tmpdir();
     let a = openArchive(dir);
-    const r = a.save(input());
+    const r = await a.save(input());
     a.close();
     fs.unlinkSync(join(dir, THUMBS_DIR, r.file));
     a = openArchive(dir);
     expect(a.byFile(r.file)!.thumb).toBeNull();
   });
 
-  test("a corrupt index is moved aside and rebuilt from the files", () => {
+  test("a corrupt index is moved aside and rebuilt from the files", async () => {
     const dir = tmpdir();
     let a = openArchive(dir);
-    const r1 = a.save(input());
-    const r2 = a.save(input({ reason: "snapshot", at: new Date(2024, 4, 1, 12, 1, 0) }));
+    const r1 = await a.save(input());
+    const r2 = await a.save(input({ reason: "snapshot", at: new Date(2024, 4, 1, 12, 1, 0) }));
     a.close();
     fs.rmSync(join(dir, INDEX_FILE + "-wal"), { force: true });
     fs.rmSync(join(dir, INDEX_FILE + "-shm"), { force: true });
@@ -269,14 +313,14 @@ describe("reconcile at open", () => {
     expect(a.byFile(r1.file)!.thumb).toBe(r1.file);
     expect(fs.readdirSync(dir).some((n) => n.startsWith(`${INDEX_FILE}.corrupt-`))).toBe(true);
     // And the rebuilt index works.
-    a.save(input({ at: new Date(2024, 4, 1, 13, 0, 0) }));
+    await a.save(input({ at: new Date(2024, 4, 1, 13, 0, 0) }));
     expect(a.stats().total).toBe(3);
   });
 
-  test("a deleted index is rebuilt", () => {
+  test("a deleted index is rebuilt", async () => {
     const dir = tmpdir();
     let a = openArchive(dir);
-    a.save(input());
+    await a.save(input());
     a.close();
     for (const ext of ["", "-wal", "-shm"]) fs.rmSync(join(dir, INDEX_FILE + ext), { force: true });
     a = openArchive(dir);
@@ -287,13 +331,13 @@ describe("reconcile at open", () => {
 describe("retention", () => {
   const DAY = 86_400_000;
 
-  test("keep-days deletes older events with their thumbnails", () => {
+  test("keep-days deletes older events with their thumbnails", async () => {
     const dir = tmpdir();
     let now = new Date(2024, 4, 10, 12, 0, 0).getTime();
     const a = openArchive(dir, { keepDays: 3, now: () => now });
-    const old = a.save(input({ at: new Date(now - 5 * DAY) }));
-    const mid = a.save(input({ at: new Date(now - 2 * DAY) }));
-    const fresh = a.save(input({ at: new Date(now - 1000) }));
+    const old = await a.save(input({ at: new Date(now - 5 * DAY) }));
+    const mid = await a.save(input({ at: new Date(now - 2 * DAY) }));
+    const fresh = await a.save(input({ at: new Date(now - 1000) }));
     expect(a.byFile(old.file)).toBeNull(); // the save's own enforce() removed it
     expect(fs.existsSync(join(dir, old.file))).toBe(false);
     expect(fs.existsSync(join(dir, THUMBS_DIR, old.file))).toBe(false);
@@ -303,11 +347,12 @@ describe("retention", () => {
     expect(fs.existsSync(join(dir, mid.file))).toBe(false);
   });
 
-  test("max-events keeps the newest N", () => {
+  test("max-events keeps the newest N", async () => {
     const dir = tmpdir();
     const a = openArchive(dir, { maxEvents: 3 });
     const recs = [];
-    for (let i = 0; i < 5; i++) recs.push(a.save(input({ at: new Date(2024, 4, 1, 12, i, 0) })));
+    for (let i = 0; i < 5; i++)
+      recs.push(await a.save(input({ at: new Date(2024, 4, 1, 12, i, 0) })));
     expect(a.list().map((e) => e.id)).toEqual(
       recs
         .slice(2)
@@ -318,17 +363,17 @@ describe("retention", () => {
     expect(fs.readdirSync(join(dir, THUMBS_DIR))).toHaveLength(3);
   });
 
-  test("max-events applies at open too (images added by hand)", () => {
+  test("max-events applies at open too (images added by hand)", async () => {
     const dir = tmpdir();
     for (let i = 0; i < 4; i++) fs.writeFileSync(join(dir, `import${i}.jpg`), JPEG);
     const a = openArchive(dir, { maxEvents: 2 });
     expect(a.stats().total).toBe(2);
   });
 
-  test("min-free-mb deletes oldest first until enough space is free", () => {
+  test("min-free-mb deletes oldest first until enough space is free", async () => {
     const dir = tmpdir();
     let a = openArchive(dir, { keepDays: 0, maxEvents: 0 });
-    for (let i = 0; i < 6; i++) a.save(input({ at: new Date(2024, 4, 1, 12, i, 0) }));
+    for (let i = 0; i < 6; i++) await a.save(input({ at: new Date(2024, 4, 1, 12, i, 0) }));
     a.close();
     // Fake disk: 100 MB free plus 10 MB per deleted event; we want 130 MB.
     a = openArchive(dir, {
@@ -344,30 +389,57 @@ describe("retention", () => {
     expect(a.stats().diskFreeMb).toBeGreaterThanOrEqual(130);
   });
 
-  test("0 disables a rule", () => {
+  test("0 disables a rule", async () => {
     const a = openArchive(tmpdir(), { keepDays: 0, maxEvents: 0, minFreeMb: 0, freeMb: () => 1 });
-    a.save(input({ at: new Date(2000, 0, 1) }));
-    a.save(input({ at: new Date(2000, 0, 2) }));
+    await a.save(input({ at: new Date(2000, 0, 1) }));
+    await a.save(input({ at: new Date(2000, 0, 2) }));
     expect(a.enforce()).toBe(0);
     expect(a.stats().total).toBe(2);
   });
 
-  test("rejects nonsense retention", () => {
+  test("rejects nonsense retention", async () => {
     expect(() => openArchive(tmpdir(), { keepDays: -1 })).toThrow(/keepDays/);
     expect(() => openArchive(tmpdir(), { maxEvents: NaN })).toThrow(/maxEvents/);
   });
 });
 
-test("close is idempotent and later calls fail clearly", () => {
+test("close is idempotent and later calls fail clearly", async () => {
   const a = openArchive(tmpdir());
   a.close();
   a.close();
   expect(a.closed).toBe(true);
   expect(() => a.list()).toThrow(/closed/);
-  expect(() => a.save(input())).toThrow(/closed/);
+  await expect(a.save(input())).rejects.toThrow(/closed/);
 });
 
-test("stats", () => {
+test("close while saves are in flight: they finish, then the index closes", async () => {
+  const dir = tmpdir();
+  const a = openArchive(dir);
+  const heard: number[] = [];
+  a.onSaved((e) => heard.push(e.id));
+  const saves = [0, 1, 2].map((i) => a.save(input({ at: new Date(2024, 4, 1, 12, i, 0) })));
+  const closing = a.close();
+  expect(a.close()).toBe(closing);
+  expect(a.closed).toBe(true);
+  expect(() => a.count()).toThrow(/closed/);
+  await expect(a.save(input())).rejects.toThrow(/closed/);
+  const recs = await Promise.all(saves);
+  await closing;
+  expect(heard).toEqual([]); // close() unsubscribed the listeners
+  expect(fs.readdirSync(dir).filter((n) => n.startsWith(".tmp-"))).toEqual([]);
+  const b = openArchive(dir);
+  expect(b.list({ order: "asc" }).map((e) => e.file)).toEqual(recs.map((r) => r.file));
+});
+
+test("reconcile() refuses to run under a save: it would delete its temp files", async () => {
+  const a = openArchive(tmpdir());
+  const saving = a.save(input());
+  expect(() => a.reconcile()).toThrow(/being saved/);
+  await saving;
+  expect(a.reconcile()).toEqual({ added: 0, removed: 0, tmpRemoved: 0 });
+});
+
+test("stats", async () => {
   const a = openArchive(tmpdir(), { freeMb: () => 1234 });
   expect(a.stats()).toEqual({
     total: 0,
@@ -376,7 +448,7 @@ test("stats", () => {
     newest: null,
     lastError: null,
   });
-  const r = a.save(input());
+  const r = await a.save(input());
   expect(a.stats().oldest).toBe(r.time);
   expect(a.stats().newest).toBe(r.time);
   // The real statfs answers a number.

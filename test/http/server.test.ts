@@ -20,7 +20,7 @@ async function saveSome(
   start = new Date(2024, 4, 1, 8, 0, 0),
 ): Promise<void> {
   for (let i = 0; i < n; i++) {
-    fake.archive.save({
+    await fake.archive.save({
       jpeg: taggedJpeg(`ev-${i}`),
       thumbJpeg: taggedJpeg(`th-${i}`),
       reason: i % 4 === 0 ? "snapshot" : "auto",

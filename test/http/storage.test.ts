@@ -62,13 +62,13 @@ const tmpfs = mountTmpfs(2);
 const why = tmpfs ? "" : " (skipped: cannot mount a tmpfs here)";
 
 describe(`a full card${why}`, () => {
-  test.skipIf(!tmpfs)("retention deletes the oldest events so the new one fits", () => {
+  test.skipIf(!tmpfs)("retention deletes the oldest events so the new one fits", async () => {
     const dir = join(tmpfs!, "a");
     const a = Archive.open(dir, { keepDays: 0, maxEvents: 0, minFreeMb: 1, log: quiet });
-    for (let i = 0; i < 5; i++) a.save(event());
+    for (let i = 0; i < 5; i++) await a.save(event());
     const before = a.count();
     const ballast = fillDisk(tmpfs!);
-    const rec = a.save(event());
+    const rec = await a.save(event());
     expect(fs.statSync(join(dir, rec.file)).size).toBe(100 * 1024);
     expect(a.count()).toBeLessThan(before + 1);
     expect(a.stats().lastError).toBeNull();
@@ -83,15 +83,15 @@ describe(`a full card${why}`, () => {
 
   test.skipIf(!tmpfs)(
     "nothing to delete: a clear error, no partial file, and saving resumes by itself",
-    () => {
+    async () => {
       const dir = join(tmpfs!, "b");
       const a = Archive.open(dir, { keepDays: 0, maxEvents: 0, minFreeMb: 0, log: quiet });
-      a.save(event());
+      await a.save(event());
       const ballast = fillDisk(tmpfs!);
       for (let i = 0; i < 3; i++) {
         let err: Error | null = null;
         try {
-          a.save(event());
+          await a.save(event());
         } catch (e) {
           err = e as Error;
         }
@@ -104,7 +104,7 @@ describe(`a full card${why}`, () => {
       expect(a.count()).toBe(1);
       // Space comes back (the user cleaned up): the next save works, the error clears.
       fs.rmSync(ballast);
-      const rec = a.save(event());
+      const rec = await a.save(event());
       expect(fs.existsSync(join(dir, rec.file))).toBe(true);
       expect(a.stats().lastError).toBeNull();
       agrees(a, dir);
@@ -114,14 +114,44 @@ describe(`a full card${why}`, () => {
   );
 });
 
+describe(`saves queued on a full card${why}`, () => {
+  test.skipIf(!tmpfs)(
+    "each fails on its own, cleanly; the next one after space is back works",
+    async () => {
+      const dir = join(tmpfs!, "c");
+      const a = Archive.open(dir, { keepDays: 0, maxEvents: 0, minFreeMb: 0, log: quiet });
+      await a.save(event());
+      const ballast = fillDisk(tmpfs!);
+      const results = await Promise.allSettled([a.save(event()), a.save(event()), a.save(event())]);
+      for (const r of results) {
+        expect(r.status).toBe("rejected");
+        expect(((r as PromiseRejectedResult).reason as { code?: string }).code).toBe(
+          "STORAGE_FULL",
+        );
+      }
+      expect(a.stats().lastError).toMatch(/^disk full/);
+      expect(strays(dir)).toEqual([]);
+      agrees(a, dir);
+      fs.rmSync(ballast);
+      const [ok1, ok2] = await Promise.all([a.save(event()), a.save(event())]);
+      expect(a.stats().lastError).toBeNull();
+      expect(a.count()).toBe(3);
+      expect([ok1!.file, ok2!.file].every((f) => fs.existsSync(join(dir, f)))).toBe(true);
+      agrees(a, dir);
+      await a.close();
+      fs.rmSync(dir, { recursive: true });
+    },
+  );
+});
+
 describe("outdir deleted while running", () => {
-  test("the next save recreates the folder and the index; a restart agrees", () => {
+  test("the next save recreates the folder and the index; a restart agrees", async () => {
     const dir = join(fs.mkdtempSync(join(os.tmpdir(), "hazardcam-gone-")), "out");
     const a = Archive.open(dir, { keepDays: 0, maxEvents: 0, minFreeMb: 0, log: quiet });
-    a.save(event(5));
-    a.save(event(5));
+    await a.save(event(5));
+    await a.save(event(5));
     fs.rmSync(dir, { recursive: true });
-    const rec = a.save(event(5));
+    const rec = await a.save(event(5));
     expect(fs.existsSync(join(dir, INDEX_FILE))).toBe(true);
     expect(fs.existsSync(join(dir, "thumbs", rec.file))).toBe(true);
     // The deleted events are gone from the live index too.

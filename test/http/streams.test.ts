@@ -203,7 +203,7 @@ describe("/api/stream (SSE)", () => {
     expect(frame.det[0]!.b).toEqual([0.1, 0.2, 0.9, 0.5]);
     expect(fake.subscribers()).toBe(1);
 
-    const rec = fake.archive.save({
+    const rec = await fake.archive.save({
       jpeg: taggedJpeg("ev"),
       thumbJpeg: taggedJpeg("th"),
       reason: "auto",

@@ -74,8 +74,8 @@ function get(app: HazardcamServer, path: string, init: RequestInit = {}): Promis
   return app.handle(new Request(`http://localhost${path}`, init));
 }
 
-function save(fake: Fake, reason: "auto" | "snapshot"): void {
-  fake.archive.save({
+async function save(fake: Fake, reason: "auto" | "snapshot"): Promise<void> {
+  await fake.archive.save({
     jpeg: taggedJpeg("ev"),
     thumbJpeg: taggedJpeg("th"),
     reason,
@@ -103,9 +103,9 @@ describe("/metrics", () => {
   test("valid Prometheus text with every family the issue asks for", async () => {
     const { app, fake, frame } = setup({}, ["http://127.0.0.1:9/hook?token=secret"]);
     for (const ms of [6, 7.5, 12, 40, 40.5, 180, 700]) frame(ms);
-    save(fake, "auto");
-    save(fake, "auto");
-    save(fake, "snapshot");
+    await save(fake, "auto");
+    await save(fake, "auto");
+    await save(fake, "snapshot");
     const res = await get(app, "/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe(METRICS_CONTENT_TYPE);

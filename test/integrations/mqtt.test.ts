@@ -101,8 +101,8 @@ async function recorder(topics: string[]): Promise<Recorder> {
   return r;
 }
 
-function save(fake: Fake, people: number): number {
-  return fake.archive.save({
+async function save(fake: Fake, people: number): Promise<number> {
+  const rec = await fake.archive.save({
     jpeg: taggedJpeg("ev"),
     thumbJpeg: taggedJpeg("th"),
     reason: "auto",
@@ -111,7 +111,8 @@ function save(fake: Fake, people: number): number {
     detections: [PERSON],
     inferMs: 12.5,
     fps: 10,
-  }).id;
+  });
+  return rec.id;
 }
 
 async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
@@ -172,7 +173,7 @@ test("every message type: availability, discovery, status, people, events; retai
   expect(counts).toEqual(["2", "3", "0"]);
 
   // Each saved event, with absolute URLs.
-  const id = save(r.fake, 2);
+  const id = await save(r.fake, 2);
   const ev = await rec.waitFor((m) => m.topic === `${r.topic}/event`, { what: "event" });
   const e = JSON.parse(ev.payload) as Record<string, unknown>;
   const rec0 = r.fake.archive.get(id)!;
@@ -228,7 +229,7 @@ test("broker stopped and restarted mid-run: /status says so, the log says it onc
   // Saving and serving do not wait for the broker.
   const ids: number[] = [];
   const t0 = performance.now();
-  for (let i = 0; i < 3; i++) ids.push(save(r.fake, i + 1));
+  for (let i = 0; i < 3; i++) ids.push(await save(r.fake, i + 1));
   for (let i = 0; i < 20; i++) r.frame(i % 3);
   const saveMs = performance.now() - t0;
   expect(saveMs).toBeLessThan(500);

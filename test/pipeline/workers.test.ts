@@ -247,7 +247,8 @@ test("the real Workers: capture dies, the new one reaches the same detector", as
   const results: number[] = [];
   store.on("result", (res) => results.push(res.detectSeq));
   await until("two detection results from the new capture Worker", () => results.length >= 2);
-  expect(store.latest()?.detectSeq).toBeGreaterThanOrEqual(1);
+  // A result can come back before the next frame is published (inference faster than frames).
+  await until("a frame that carries a result", () => (store.latest()?.detectSeq ?? 0) >= 1);
   expect(store.status().online).toBe(true);
   expect(store.annotatedJpeg()?.[0]).toBe(0xff);
 }, 30000);

@@ -1,0 +1,117 @@
+/**
+ * The schema of the archive's index, as numbered migrations.
+ *
+ * The version of an index file is its `PRAGMA user_version`: 0 for a new (empty) file, N once
+ * migrations 1..N have run. At open (src/events/db.ts), every migration above the file's version
+ * runs in order, each in one transaction together with its bump of user_version: a crash or a
+ * failure leaves the file at the last complete version, never half-migrated. An index whose
+ * version is above the last one known here was written by a newer hazardcam: it is refused
+ * (ARCHIVE_INDEX_TOO_NEW), never migrated down, moved aside or rebuilt.
+ *
+ * Migration 1 is the schema of the first release (the `events` table); its index files carry
+ * user_version 1 and open unchanged.
+ *
+ * To change the schema (e.g. the visits tables), append to MIGRATIONS:
+ *
+ *   { version: 2, name: "visits", up(db) { db.exec("CREATE TABLE visits (...)"); } },
+ *
+ * - versions are 1, 2, 3... in order, with no gaps (checkMigrations, tested);
+ * - never edit, renumber or remove a migration that was released: files in the field have run
+ *   it; write a new one that changes what it made;
+ * - `up` runs inside the transaction: no BEGIN/COMMIT and no `PRAGMA journal_mode` in it, and
+ *   plain `CREATE TABLE` (not IF NOT EXISTS) so a mistake shows at once;
+ * - `up` must not read the image files: reconcile does that after every open;
+ * - add a test opening an index made by the previous version (see test/http/archive.test.ts,
+ *   "an index made by schema version 1").
+ */
+import type { Database } from "bun:sqlite";
+import { HcError } from "../shared/errors.ts";
+
+export interface Migration {
+  /** 1, 2, 3...: the user_version the index has once this migration ran. */
+  version: number;
+  /** What it does, for the log and the error messages. */
+  name: string;
+  /** Changes the schema; runs inside a transaction (throw to roll it back). */
+  up(db: Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "events",
+    up(db) {
+      // IF NOT EXISTS: the first release ran these outside a transaction, so a crash before its
+      // user_version=1 left a version-0 file that already has the table.
+      db.exec(`CREATE TABLE IF NOT EXISTS events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        people INTEGER NOT NULL,
+        detections TEXT NOT NULL,
+        infer_ms REAL NOT NULL,
+        fps REAL NOT NULL,
+        file TEXT NOT NULL UNIQUE,
+        thumb TEXT,
+        bytes INTEGER NOT NULL DEFAULT 0
+      )`);
+      db.exec("CREATE INDEX IF NOT EXISTS events_time ON events(time, id)");
+      db.exec("CREATE INDEX IF NOT EXISTS events_day ON events(day, time)");
+    },
+  },
+];
+
+/** Throws unless the versions are 1, 2, 3... in order (a programming error, caught by a test). */
+export function checkMigrations(list: readonly Migration[]): void {
+  list.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new Error(`migration "${m.name}" has version ${m.version}, expected ${i + 1}`);
+    }
+  });
+}
+
+/** The version the last migration gives an index. */
+export function latestVersion(list: readonly Migration[] = MIGRATIONS): number {
+  return list.length === 0 ? 0 : (list[list.length - 1] as Migration).version;
+}
+
+/** The index's user_version. */
+export function schemaVersion(db: Database): number {
+  const r = db.query("PRAGMA user_version").get() as { user_version: number };
+  return r.user_version;
+}
+
+export const INDEX_TOO_NEW = "ARCHIVE_INDEX_TOO_NEW";
+
+/** Throws ARCHIVE_INDEX_TOO_NEW when the file was made by a newer schema than `list` knows. */
+export function refuseNewer(db: Database, path: string, list = MIGRATIONS): void {
+  const v = schemaVersion(db);
+  const latest = latestVersion(list);
+  if (v <= latest) return;
+  throw new HcError(
+    INDEX_TOO_NEW,
+    `the event index ${path} has schema version ${v}, newer than this hazardcam knows (${latest}); it was left as it is`,
+    "run the hazardcam version that wrote it (or newer), or move the index file away to rebuild it from the images (their detections are lost)",
+    1,
+  );
+}
+
+/**
+ * Runs the migrations above the index's version, in order, each in its own transaction with its
+ * user_version; returns the versions applied. Call refuseNewer first.
+ */
+export function migrate(db: Database, list: readonly Migration[] = MIGRATIONS): number[] {
+  checkMigrations(list);
+  const applied: number[] = [];
+  for (const m of list) {
+    if (m.version <= schemaVersion(db)) continue;
+    db.transaction(() => {
+      m.up(db);
+      // user_version lives in the file header, written with the transaction: both or neither.
+      db.exec(`PRAGMA user_version=${m.version}`);
+    })();
+    applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,94 @@
+/**
+ * Retention, oldest first: keepDays (age), maxEvents (count), minFreeMb (free space on the file
+ * system holding outdir); 0 disables a rule. Runs at open, after every save and on a timer
+ * (src/serve.ts). The free-space rule never deletes the newest event: deleting what was just
+ * saved would save nothing at all. Synchronous: a few unlinks and rows.
+ */
+import { join } from "node:path";
+import { HcError, errorMessage } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+import type { EventIndex, FileRow } from "./db.ts";
+import type { Folders } from "./reconcile.ts";
+import { unlinkQuiet } from "./files.ts";
+import { DEFAULT_RETENTION, type ArchiveOptions, type RetentionOptions } from "./types.ts";
+
+/** The rules of `opts` with the defaults filled in; throws ARCHIVE_RETENTION on nonsense. */
+export function retentionOf(opts: ArchiveOptions): RetentionOptions {
+  const r: RetentionOptions = {
+    keepDays: opts.keepDays ?? DEFAULT_RETENTION.keepDays,
+    maxEvents: opts.maxEvents ?? DEFAULT_RETENTION.maxEvents,
+    minFreeMb: opts.minFreeMb ?? DEFAULT_RETENTION.minFreeMb,
+  };
+  for (const [k, v] of Object.entries(r)) {
+    if (!(Number.isFinite(v) && v >= 0)) {
+      throw new HcError("ARCHIVE_RETENTION", `${k} must be a number >= 0, got ${v}`, "", 2);
+    }
+  }
+  return r;
+}
+
+export interface RetentionContext {
+  index: EventIndex;
+  dirs: Folders;
+  rules: Readonly<RetentionOptions>;
+  /** ms since epoch. */
+  now: () => number;
+  /** Free MB on the file system holding `dir`, or null if unknown. */
+  freeMb: (dir: string) => number | null;
+  log: Logger;
+}
+
+/** Deletes the files, then the row, of each event; returns how many went. */
+function deleteEvents(ctx: RetentionContext, rows: FileRow[]): number {
+  let n = 0;
+  for (const r of rows) {
+    try {
+      unlinkQuiet(join(ctx.dirs.outdir, r.file));
+      if (r.thumb) unlinkQuiet(join(ctx.dirs.thumbsDir, r.thumb));
+    } catch (e) {
+      ctx.log.once("delete", "warn", `cannot delete ${r.file}: ${errorMessage(e)}`);
+      continue;
+    }
+    ctx.index.delete(r.id);
+    n++;
+  }
+  return n;
+}
+
+function byFreeSpace(ctx: RetentionContext): number {
+  const { minFreeMb } = ctx.rules;
+  let deleted = 0;
+  for (let guard = 0; guard < 100_000; guard++) {
+    const free = ctx.freeMb(ctx.dirs.outdir);
+    if (free === null || free >= minFreeMb) break;
+    const batch = ctx.index.oldest(Math.max(0, Math.min(5, ctx.index.count() - 1)));
+    if (batch.length === 0) {
+      ctx.log.once(
+        "lowdisk",
+        "warn",
+        `only ${free} MB free in ${ctx.dirs.outdir} (--min-free-mb ${minFreeMb}) and no events left to delete`,
+      );
+      break;
+    }
+    const n = deleteEvents(ctx, batch);
+    if (n === 0) break;
+    deleted += n;
+  }
+  return deleted;
+}
+
+/** Applies the rules, oldest first; returns how many events were deleted. */
+export function enforce(ctx: RetentionContext): number {
+  const { keepDays, maxEvents, minFreeMb } = ctx.rules;
+  let deleted = 0;
+  if (keepDays > 0) {
+    deleted += deleteEvents(ctx, ctx.index.olderThan(ctx.now() - keepDays * 86_400_000));
+  }
+  if (maxEvents > 0) {
+    const excess = ctx.index.count() - maxEvents;
+    if (excess > 0) deleted += deleteEvents(ctx, ctx.index.oldest(excess));
+  }
+  if (minFreeMb > 0) deleted += byFreeSpace(ctx);
+  if (deleted) ctx.log.info(`retention deleted ${deleted} old event(s)`);
+  return deleted;
+}
