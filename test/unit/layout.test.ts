@@ -48,12 +48,8 @@ const KNOWN_LONG_FUNCTIONS = new Set<string>([
   "src/http/streams.ts:sse",
   "src/http/pages.tsx:Dashboard",
   "src/http/pages.tsx:EventPage",
-  "src/integrations/index.ts:startIntegrations",
-  "src/cli/detect.ts:runDetect",
   "src/events/archive.ts:reconcile",
   "src/events/archive.ts:saveOnce",
-  "src/config/run.ts:buildConfig",
-  "src/integrations/metrics.ts:renderMetrics",
   "ffi/hazardcam.c:hc_cam_start",
 ]);
 
