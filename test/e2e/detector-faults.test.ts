@@ -9,7 +9,15 @@ import { afterEach, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CPU_MODEL, fakecamEnv, root, startServer, tempDir, type Running } from "./harness.ts";
+import {
+  camArgs,
+  CPU_MODEL,
+  fakecamEnv,
+  root,
+  startServer,
+  tempDir,
+  type Running,
+} from "./harness.ts";
 
 const GONE_MS = 4000;
 let fakeLib = "";
@@ -59,27 +67,12 @@ interface Status {
 
 async function run(flags: string[]): Promise<Running> {
   srv = await startServer(
-    [
-      tpuModel,
-      "0",
-      "0.5",
-      "640",
-      "480",
-      "{port}",
-      "{outdir}",
-      "2",
-      "--bind",
-      "127.0.0.1",
-      "--edgetpu-lib",
-      fakeLib,
-      ...flags,
-    ],
+    camArgs("0", { model: tpuModel, flags: ["--edgetpu-lib", fakeLib, ...flags] }),
     fakecamEnv({
       extra: { FAKE_EDGETPU_FAIL_AFTER: "25", FAKE_EDGETPU_GONE_MS: String(GONE_MS) },
     }),
   );
-  await srv.waitFor(/ready in \d+ ms/, 30000);
-  return srv;
+  return srv.ready();
 }
 
 /** Polls /status until the backend has gone through `want` in order; returns what it saw. */
