@@ -13,7 +13,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { camArgs, fakecamEnv, root, startServer, type Running } from "../scripts/lib/harness.ts";
+import {
+  camArgs,
+  fakecamEnv,
+  root,
+  rssMb,
+  startServer,
+  type Running,
+} from "../scripts/lib/harness.ts";
 
 export interface LoadOptions {
   seconds: number;
@@ -111,11 +118,6 @@ function percentile(sorted: number[], p: number): number {
 }
 
 const r1 = (v: number): number => Math.round(v * 10) / 10;
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
 
 function cpuSec(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -239,6 +239,23 @@ export function watchOutput(
   };
 }
 
+/** A process's resident memory (VmRSS), MB to one decimal; NaN once it is gone. */
+export function rssMb(pid: number): number {
+  let status = "";
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return NaN;
+  }
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
+}
+
+/** How many lines of `text` match `re`: "logged once" is countLines(output, re) === 1. */
+export function countLines(text: string, re: RegExp): number {
+  return text.split("\n").filter((l) => re.test(l)).length;
+}
+
 export function readLog(path: string): string[] {
   return existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : [];
 }

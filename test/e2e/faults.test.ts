@@ -10,9 +10,11 @@ import { join } from "node:path";
 import { jpegDecode } from "../../src/native/shim.ts";
 import {
   camArgs,
+  countLines as count,
   fakecamEnv,
   readLog,
   readParts,
+  rssMb,
   startServer,
   tempDir,
   waitFor,
@@ -79,16 +81,6 @@ function meanLevel(jpeg: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < rgb.length; i += 7) sum += rgb[i]!;
   return sum / Math.ceil(rgb.length / 7);
-}
-
-/** The server's resident memory (VmRSS), MB. */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
-}
-
-function count(text: string, re: RegExp): number {
-  return text.split("\n").filter((l) => re.test(l)).length;
 }
 
 /** Waits for `fn` to return a value (not null or false); the error shows the server's output. */

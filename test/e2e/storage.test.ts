@@ -13,6 +13,7 @@ import {
   fakecamEnv,
   fetchStatus,
   readParts,
+  rssMb,
   startServer,
   tempDir,
   waitFor,
@@ -26,12 +27,6 @@ afterEach(async () => {
   if (s && s.proc.exitCode === null) expect(await s.stop("SIGINT")).toBe(0);
 });
 afterAll(unmountAll);
-
-/** The server's resident memory (VmRSS), MB. */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
-}
 
 /** Waits for a /status that passes `ok`, and returns it. */
 function statusUntil(
