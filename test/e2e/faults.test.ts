@@ -75,6 +75,11 @@ async function latest(s: Running): Promise<{ online: boolean; jpeg: Uint8Array }
   };
 }
 
+/** The events' images in outdir; not the hidden `.tmp-*` file of a save under way. */
+function savedImages(outdir: string): string[] {
+  return readdirSync(outdir).filter((n) => n.endsWith(".jpg") && !n.startsWith("."));
+}
+
 /** Mean of all RGB samples: the no-signal frame is nearly black, the clip is a lit room. */
 function meanLevel(jpeg: Uint8Array): number {
   const { rgb } = jpegDecode(jpeg);
@@ -210,7 +215,7 @@ test("corrupt frames are skipped and counted, never saved, no crash", async () =
   );
   expect(b.online).toBe(true);
   // Every saved image is a whole 640x480 picture.
-  const files = readdirSync(s.outdir).filter((n) => n.endsWith(".jpg"));
+  const files = savedImages(s.outdir);
   expect(files.length).toBeGreaterThan(0);
   for (const f of files) {
     const img = jpegDecode(new Uint8Array(readFileSync(join(s.outdir, f))));
@@ -259,7 +264,7 @@ test("frames of twice the announced height are shown at their own size, no crash
   expect(st.online).toBe(true);
   expect(count(s.output(), DOUBLE)).toBe(1);
   // Saved events are whole images of either size.
-  for (const f of readdirSync(s.outdir).filter((n) => n.endsWith(".jpg"))) {
+  for (const f of savedImages(s.outdir)) {
     const img = jpegDecode(new Uint8Array(readFileSync(join(s.outdir, f))));
     expect(["640x480", "640x960"]).toContain(`${img.width}x${img.height}`);
   }
