@@ -13,7 +13,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { CPU_MODEL, fakecamEnv, root, startServer, type Running } from "../scripts/lib/harness.ts";
+import {
+  camArgs,
+  fakecamEnv,
+  root,
+  rssMb,
+  startServer,
+  type Running,
+} from "../scripts/lib/harness.ts";
 
 export interface LoadOptions {
   seconds: number;
@@ -112,11 +119,6 @@ function percentile(sorted: number[], p: number): number {
 
 const r1 = (v: number): number => Math.round(v * 10) / 10;
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 function cpuSec(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -174,25 +176,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     (o.seconds + 60) * 1000,
   );
   try {
-    srv = await startServer(
-      [
-        CPU_MODEL,
-        "0",
-        "0.5",
-        "640",
-        "480",
-        "{port}",
-        "{outdir}",
-        "2",
-        "--bind",
-        "127.0.0.1",
-        "--threads",
-        "1",
-      ],
-      fakecamEnv({ fps: sourceFps }),
-    );
-    const s = srv;
-    await s.waitFor(/ready in \d+ ms/, 30000);
+    srv = await startServer(camArgs("0", { threads: 1 }), fakecamEnv({ fps: sourceFps }));
+    const s = await srv.ready();
     const pid = s.proc.pid;
     log(
       `server pid ${pid} on ${s.url}; ${o.clients} clients, ${o.rps} /status per s, ${o.stalled} stalled, ${o.seconds} s`,

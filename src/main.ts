@@ -12,6 +12,7 @@ import { errorMessage, HcError, inputError } from "./shared/errors.ts";
 import { checkThreads } from "./detect/options.ts";
 import { logger } from "./shared/log.ts";
 import { configureLibs } from "./native/libs.ts";
+import { forStream } from "./cli/color.ts";
 import { VERSION } from "./shared/version.ts";
 
 const log = logger("hazardcam");
@@ -93,8 +94,13 @@ const SUBCOMMANDS: Record<string, CommandDef<ArgsDef>> = {
   service: serviceCmd as CommandDef<ArgsDef>,
 };
 
-async function usage(cmd: CommandDef<ArgsDef>, parent?: CommandDef<ArgsDef>): Promise<string> {
-  return renderUsage(cmd, parent);
+/** The usage of `cmd`, coloured only if `stream` is a terminal and NO_COLOR is not set. */
+async function usage(
+  stream: NodeJS.WriteStream,
+  cmd: CommandDef<ArgsDef>,
+  parent?: CommandDef<ArgsDef>,
+): Promise<string> {
+  return forStream(await renderUsage(cmd, parent), stream);
 }
 
 function applyLibFlags(flags: Record<string, string | boolean | string[]>): void {
@@ -216,7 +222,7 @@ async function main(argv: string[]): Promise<number> {
     const sub = SUBCOMMANDS[first] as CommandDef<ArgsDef>;
     const rest = argv.slice(1);
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(await usage(sub, mainCmd as CommandDef<ArgsDef>));
+      console.log(await usage(process.stdout, sub, mainCmd as CommandDef<ArgsDef>));
       return 0;
     }
     try {
@@ -228,7 +234,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(await usage(mainCmd as CommandDef<ArgsDef>));
+    console.log(await usage(process.stdout, mainCmd as CommandDef<ArgsDef>));
     return 0;
   }
   if (argv.length === 1 && (first === "--version" || first === "-v")) return printVersion();
@@ -247,7 +253,7 @@ async function fail(
   if (e instanceof HcError) {
     console.error(`hazardcam: ${e.message}`);
     if (e.exitCode === 2 && e.code.startsWith("EARG")) {
-      console.error(`\n${await usage(cmd, parent)}`);
+      console.error(`\n${await usage(process.stderr, cmd, parent)}`);
     } else if (e.exitCode === 2) {
       console.error("Run with --help for usage.");
     }

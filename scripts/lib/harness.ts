@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { StatusJson } from "../../src/shared/status.ts";
 
 export const root = join(import.meta.dir, "..", "..");
 export const arch = process.arch === "arm64" ? "arm64" : "x64";
@@ -53,6 +54,84 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface CamArgsOptions {
+  /** Default: the CPU model. */
+  model?: string;
+  thresh?: number;
+  /** Capture size in pixels; default 640x480. */
+  w?: number;
+  h?: number;
+  /** Default "{port}": startServer fills in a free port. */
+  port?: number | string;
+  /** Default "{outdir}": startServer fills in a fresh folder. */
+  outdir?: string;
+  /** Default 2. */
+  cooldownSec?: number;
+  /** --bind; default 127.0.0.1 (nothing on the network), null for no --bind. */
+  bind?: string | null;
+  /** --threads when given. */
+  threads?: number;
+  /** More flags, after the others. */
+  flags?: string[];
+}
+
+/**
+ * The run command's arguments: the eight positionals of the original
+ * (`<model> <cam> [thresh] [w] [h] [port] [outdir] [cooldown]`), then the flags.
+ */
+export function camArgs(cam: string = "0", o: CamArgsOptions = {}): string[] {
+  return [
+    o.model ?? CPU_MODEL,
+    cam,
+    String(o.thresh ?? 0.5),
+    String(o.w ?? 640),
+    String(o.h ?? 480),
+    String(o.port ?? "{port}"),
+    o.outdir ?? "{outdir}",
+    String(o.cooldownSec ?? 2),
+    ...(o.bind === null ? [] : ["--bind", o.bind ?? "127.0.0.1"]),
+    ...(o.threads === undefined ? [] : ["--threads", String(o.threads)]),
+    ...(o.flags ?? []),
+  ];
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** What is awaited, for the error: "the camera online", "a failed webhook". */
+  what: string;
+  /** Default 50. */
+  pollMs?: number;
+  /** More for the error when it times out (the server's output, the last status seen). */
+  detail?: () => string;
+}
+
+/**
+ * Polls `cond` until it returns something other than null, undefined or false, and returns
+ * that; throws after timeoutMs with what was awaited. Tests wait for conditions, never for a
+ * fixed time.
+ */
+export async function waitFor<T>(
+  cond: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  o: WaitOptions,
+): Promise<T> {
+  const until = performance.now() + o.timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (performance.now() >= until) break;
+    await Bun.sleep(o.pollMs ?? 50);
+  }
+  const more = o.detail ? `\n${o.detail()}` : "";
+  throw new Error(`timed out after ${o.timeoutMs} ms waiting for ${o.what}${more}`);
+}
+
+/** /status of a running server, as JSON. */
+export async function fetchStatus(url: string): Promise<StatusJson> {
+  const r = await fetch(`${url}/status`);
+  if (r.status !== 200) throw new Error(`GET ${url}/status: HTTP ${r.status}`);
+  return (await r.json()) as StatusJson;
+}
+
 export interface FakecamOptions {
   source?: string;
   formats?: string;
@@ -83,6 +162,8 @@ export interface Running {
   output(): string;
   /** Waits until the output matches, or throws after timeoutMs. */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Waits for the "ready in N ms" line (default 30 s); returns the server. */
+  ready(timeoutMs?: number): Promise<Running>;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
@@ -111,6 +192,10 @@ export async function startServer(
     output: watch.output,
     async waitFor(re, timeoutMs = 20000) {
       return (await watch.waitFor(re, timeoutMs))[0];
+    },
+    async ready(timeoutMs = 30000) {
+      await watch.waitFor(/ready in \d+ ms/, timeoutMs);
+      return running;
     },
     async stop(signal = "SIGINT") {
       if (proc.exitCode === null) proc.kill(signal);
@@ -152,6 +237,23 @@ export function watchOutput(
       throw new Error(`timed out waiting for ${re} (exit ${proc.exitCode}); output:\n${text}`);
     },
   };
+}
+
+/** A process's resident memory (VmRSS), MB to one decimal; NaN once it is gone. */
+export function rssMb(pid: number): number {
+  let status = "";
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return NaN;
+  }
+  const m = /VmRSS:\s+(\d+) kB/.exec(status);
+  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
+}
+
+/** How many lines of `text` match `re`: "logged once" is countLines(output, re) === 1. */
+export function countLines(text: string, re: RegExp): number {
+  return text.split("\n").filter((l) => re.test(l)).length;
 }
 
 export function readLog(path: string): string[] {

@@ -140,7 +140,8 @@ const POSITIONAL_ORDER = [
   "outdir",
   "cooldown",
 ] as const;
-const POSITIONAL_DEFAULTS: Partial<Record<(typeof POSITIONAL_ORDER)[number], string>> = {
+type Positional = (typeof POSITIONAL_ORDER)[number];
+const POSITIONAL_DEFAULTS: Partial<Record<Positional, string>> = {
   thresh: runArgs.thresh.default,
   w: runArgs.w.default,
   h: runArgs.h.default,
@@ -278,11 +279,8 @@ export function checkOutdir(outdir: string): string {
   return path;
 }
 
-export function buildConfig(
-  p: ParsedArgv,
-  env: Record<string, string | undefined> = process.env,
-): Config {
-  const pos = p.positionals;
+/** The positionals by name, defaults filled in; throws on too few or too many. */
+function positionals(pos: readonly string[]): (name: Positional) => string {
   if (pos.length === 0) throw inputError("EARG_MISSING", "missing <model> and <cam>");
   if (pos.length === 1)
     throw inputError("EARG_MISSING", "missing <cam> (a camera index such as 0, or a device path)");
@@ -293,63 +291,97 @@ export function buildConfig(
       `expected at most ${POSITIONAL_ORDER.length}`,
     );
   }
-  const at = (name: (typeof POSITIONAL_ORDER)[number]): string => {
-    const i = POSITIONAL_ORDER.indexOf(name);
-    return pos[i] ?? String(POSITIONAL_DEFAULTS[name] ?? "");
-  };
+  return (name) => pos[POSITIONAL_ORDER.indexOf(name)] ?? String(POSITIONAL_DEFAULTS[name] ?? "");
+}
 
-  const threshRaw = at("thresh");
-  const threshold = parseNumber(threshRaw);
+function parseThreshold(raw: string): number {
+  const threshold = parseNumber(raw);
   if (threshold === null || threshold <= 0 || threshold > 1) {
     throw inputError(
       "EARG_THRESH",
-      `threshold "${threshRaw}" is not valid: expected a number with 0 < thresh <= 1, e.g. 0.5`,
+      `threshold "${raw}" is not valid: expected a number with 0 < thresh <= 1, e.g. 0.5`,
     );
   }
-  const side = (name: "w" | "h"): number => {
-    const raw = at(name);
-    const n = parseInteger(raw);
-    const what = name === "w" ? "width" : "height";
-    if (n === null || n <= 0 || n > MAX_SIDE) {
-      throw inputError(
-        "EARG_SIZE",
-        `${what} "${raw}" is not valid: expected a whole number of pixels from 1 to ${MAX_SIDE}`,
-      );
-    }
-    return n;
-  };
-  const width = side("w");
-  const height = side("h");
-  const portRaw = at("port");
-  const port = parseInteger(portRaw);
+  return threshold;
+}
+
+/** A capture width or height in pixels. */
+function parseSide(raw: string, what: "width" | "height"): number {
+  const n = parseInteger(raw);
+  if (n === null || n <= 0 || n > MAX_SIDE) {
+    throw inputError(
+      "EARG_SIZE",
+      `${what} "${raw}" is not valid: expected a whole number of pixels from 1 to ${MAX_SIDE}`,
+    );
+  }
+  return n;
+}
+
+function parsePort(raw: string): number {
+  const port = parseInteger(raw);
   if (port === null || port < 1 || port > 65535) {
     throw inputError(
       "EARG_PORT",
-      `port "${portRaw}" is not valid: expected a whole number from 1 to 65535`,
+      `port "${raw}" is not valid: expected a whole number from 1 to 65535`,
     );
   }
-  const coolRaw = at("cooldown");
-  const cooldownSec = parseNumber(coolRaw);
+  return port;
+}
+
+function parseCooldownSec(raw: string): number {
+  const cooldownSec = parseNumber(raw);
   if (cooldownSec === null || cooldownSec < 0) {
     throw inputError(
       "EARG_COOLDOWN",
-      `cooldown "${coolRaw}" is not valid: expected seconds >= 0, e.g. 2`,
+      `cooldown "${raw}" is not valid: expected seconds >= 0, e.g. 2`,
     );
   }
+  return cooldownSec;
+}
+
+/** --fps; without it, the camera's own rate (0) for live sources and 10 for files. */
+function parseFps(raw: string | undefined, source: SourceSpec): number {
+  if (raw === undefined) return source.kind === "v4l2" || source.kind === "http" ? 0 : 10;
+  const n = parseNumber(raw);
+  if (n === null || n <= 0 || n > 240)
+    throw inputError("EARG_FPS", `--fps "${raw}" is not valid: expected a number from 0 to 240`);
+  return n;
+}
+
+/** The archive's retention flags. */
+function retention(p: ParsedArgv): Pick<Config, "keepDays" | "maxEvents" | "minFreeMb"> {
+  return {
+    keepDays: intFlag(p, "keep-days", 30, 0, 36500, "a whole number of days (0 = keep forever)"),
+    maxEvents: intFlag(
+      p,
+      "max-events",
+      10000,
+      0,
+      10_000_000,
+      "a whole number of events (0 = no limit)",
+    ),
+    minFreeMb: intFlag(p, "min-free-mb", 500, 0, 10_000_000, "a whole number of megabytes"),
+  };
+}
+
+/**
+ * Validates in the order a user reads the command line (positionals left to right, then the
+ * flags), so the first bad argument is the one reported.
+ */
+export function buildConfig(
+  p: ParsedArgv,
+  env: Record<string, string | undefined> = process.env,
+): Config {
+  const at = positionals(p.positionals);
+  const threshold = parseThreshold(at("thresh"));
+  const width = parseSide(at("w"), "width");
+  const height = parseSide(at("h"), "height");
+  const port = parsePort(at("port"));
+  const cooldownSec = parseCooldownSec(at("cooldown"));
   const model = checkModelPath(at("model"));
   const cam = at("cam");
   const source = parseSource(cam);
-  const fpsRaw = flagString(p, "fps");
-  let fps = source.kind === "v4l2" || source.kind === "http" ? 0 : 10;
-  if (fpsRaw !== undefined) {
-    const n = parseNumber(fpsRaw);
-    if (n === null || n <= 0 || n > 240)
-      throw inputError(
-        "EARG_FPS",
-        `--fps "${fpsRaw}" is not valid: expected a number from 0 to 240`,
-      );
-    fps = n;
-  }
+  const fps = parseFps(flagString(p, "fps"), source);
   const bind = flagString(p, "bind") ?? "0.0.0.0";
   const integrations = integrationsConfig(p, { port, bind });
   const outdir = checkOutdir(at("outdir"));
@@ -367,16 +399,7 @@ export function buildConfig(
     cpuFallback: p.flags["cpu-fallback"] === true,
     threads: checkThreads(flagString(p, "threads")),
     fps,
-    keepDays: intFlag(p, "keep-days", 30, 0, 36500, "a whole number of days (0 = keep forever)"),
-    maxEvents: intFlag(
-      p,
-      "max-events",
-      10000,
-      0,
-      10_000_000,
-      "a whole number of events (0 = no limit)",
-    ),
-    minFreeMb: intFlag(p, "min-free-mb", 500, 0, 10_000_000, "a whole number of megabytes"),
+    ...retention(p),
     tfliteLib: flagString(p, "tflite-lib") ?? null,
     edgetpuLib: flagString(p, "edgetpu-lib") ?? null,
     letterbox: p.flags.letterbox === true,

@@ -35,7 +35,8 @@ export interface Integrations {
 export type EventMessage = EventJson & { camera: string };
 
 export interface IntegrationsContext {
-  archive: Archive;
+  /** Only its saves are listened to. */
+  archive: Pick<Archive, "onSaved">;
   onFrame(cb: (s: FrameState) => void): () => void;
   /** /status' JSON: the status topic carries a subset of it. */
   statusJson(): StatusJson;
@@ -60,65 +61,95 @@ const STATUS_KEYS = [
   "version",
 ] as const satisfies readonly (keyof StatusJson)[];
 
+/**
+ * What goes to MQTT besides events: the people count when it changes, and the retained status
+ * every STATUS_INTERVAL_MS (and at once when the camera comes back).
+ */
+class MqttState {
+  private people = -1;
+  private online = false;
+  private started = false;
+  /** Date.now() of the last status published. */
+  private statusAt = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly mqtt: MqttBridge,
+    private readonly statusJson: () => StatusJson,
+  ) {}
+
+  start(): void {
+    this.started = true;
+    this.mqtt.start();
+    this.publishStatus();
+    this.timer = setInterval(() => this.publishStatus(), STATUS_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  onFrame(s: FrameState): void {
+    this.setPeople(s.people);
+    // Back online (or the first frame): say so now rather than at the next tick.
+    if (!this.online && this.started && Date.now() - this.statusAt >= 1000) this.publishStatus();
+  }
+
+  private setPeople(n: number): void {
+    if (n === this.people) return;
+    this.people = n;
+    this.mqtt.publishState(this.mqtt.topics.people, String(n));
+  }
+
+  private publishStatus(): void {
+    const s = this.statusJson();
+    this.online = s.online;
+    this.statusAt = Date.now();
+    this.setPeople(s.online ? s.people : 0);
+    const body: Record<string, unknown> = {};
+    for (const k of STATUS_KEYS) body[k] = s[k] ?? null;
+    body.time = Date.now();
+    this.mqtt.publishState(this.mqtt.topics.status, JSON.stringify(body));
+  }
+}
+
+function mqttBridge(config: Pick<Config, "mqtt" | "publicUrl">, log: Logger): MqttBridge | null {
+  const mqtt = config.mqtt;
+  if (!mqtt) return null;
+  return new MqttBridge({
+    config: mqtt,
+    log,
+    onConnect: () =>
+      discoveryMessages(mqtt, { version: VERSION, configurationUrl: config.publicUrl }),
+  });
+}
+
 export function startIntegrations(
   config: Pick<Config, "mqtt" | "webhooks" | "publicUrl">,
   ctx: IntegrationsContext,
 ): Integrations {
-  const log = ctx.mqttLog ?? logger("mqtt");
   const telemetry = new Telemetry();
   const camera = config.mqtt?.topic.split("/").pop() || sanitizeName(hostname());
-  const mqtt = config.mqtt
-    ? new MqttBridge({
-        config: config.mqtt,
-        log,
-        onConnect: () =>
-          discoveryMessages(config.mqtt!, { version: VERSION, configurationUrl: config.publicUrl }),
-      })
-    : null;
+  const mqtt = mqttBridge(config, ctx.mqttLog ?? logger("mqtt"));
+  const mqttState = mqtt ? new MqttState(mqtt, ctx.statusJson) : null;
   const webhooks =
     config.webhooks.length > 0
       ? new WebhookSender(config.webhooks, { log: ctx.webhookLog ?? logger("webhook") })
       : null;
-  let people = -1;
-  let online = false;
   let started = false;
-  let statusAt = 0;
-  let timer: ReturnType<typeof setInterval> | null = null;
-
-  function setPeople(n: number): void {
-    if (n === people) return;
-    people = n;
-    mqtt?.publishState(mqtt.topics.people, String(n));
-  }
-
-  function publishStatus(): void {
-    if (!mqtt) return;
-    const s = ctx.statusJson();
-    online = s.online;
-    statusAt = Date.now();
-    setPeople(s.online ? s.people : 0);
-    const body: Record<string, unknown> = {};
-    for (const k of STATUS_KEYS) body[k] = s[k] ?? null;
-    body.time = Date.now();
-    mqtt.publishState(mqtt.topics.status, JSON.stringify(body));
-  }
 
   const offSaved = ctx.archive.onSaved((rec) => {
     telemetry.observeSaved(rec);
     if (!mqtt && !webhooks) return;
-    const msg: EventMessage = {
-      ...eventJson(rec, config.publicUrl),
-      camera,
-    };
+    const msg: EventMessage = { ...eventJson(rec, config.publicUrl), camera };
     mqtt?.publishEvent(JSON.stringify(msg));
     webhooks?.send(msg);
   });
   const offFrame = ctx.onFrame((s) => {
     telemetry.observeFrame(s);
-    if (!mqtt) return;
-    setPeople(s.people);
-    // Back online (or the first frame): say so now rather than at the next tick.
-    if (!online && started && Date.now() - statusAt >= 1000) publishStatus();
+    mqttState?.onFrame(s);
   });
 
   return {
@@ -127,15 +158,10 @@ export function startIntegrations(
     start() {
       if (started) return;
       started = true;
-      if (!mqtt) return;
-      mqtt.start();
-      publishStatus();
-      timer = setInterval(publishStatus, STATUS_INTERVAL_MS);
-      timer.unref();
+      mqttState?.start();
     },
     async stop() {
-      if (timer) clearInterval(timer);
-      timer = null;
+      mqttState?.stop();
       offSaved();
       offFrame();
       await Promise.all([mqtt?.stop(), webhooks?.stop()]);

@@ -84,10 +84,9 @@ export function diskFreeBytes(dir: string): number | null {
   }
 }
 
-export function renderMetrics(m: MetricsInput): string {
-  const x = new Exposition();
+/** What runs: versions, backend, start time. */
+function buildFamilies(x: Exposition, m: MetricsInput): void {
   const st = m.status;
-  const now = m.now ?? Date.now();
   x.family("hazardcam_build_info", "gauge", "Build and library versions (value is always 1)", [
     {
       labels: {
@@ -109,6 +108,11 @@ export function renderMetrics(m: MetricsInput): string {
   x.family("hazardcam_start_time_seconds", "gauge", "Start time, seconds since the epoch", [
     { value: Math.floor(m.startedAt / 1000) },
   ]);
+}
+
+/** The camera and the detector right now. */
+function cameraFamilies(x: Exposition, m: MetricsInput, now: number): void {
+  const st = m.status;
   x.family("hazardcam_camera_online", "gauge", "1 while the camera delivers frames, else 0", [
     { value: st.online ? 1 : 0 },
   ]);
@@ -127,26 +131,33 @@ export function renderMetrics(m: MetricsInput): string {
   x.family("hazardcam_people", "gauge", "People in the newest detection result", [
     { value: st.online ? st.people : 0 },
   ]);
-  if (m.telemetry) {
-    const h = m.telemetry.inferSeconds.snapshot();
-    const buckets: Sample[] = h.bounds.map((b, i) => ({
-      suffix: "_bucket",
-      labels: { le: formatBound(b) },
-      value: h.cumulative[i] ?? 0,
-    }));
-    buckets.push({ suffix: "_bucket", labels: { le: "+Inf" }, value: h.count });
-    x.family("hazardcam_inference_seconds", "histogram", "Time of one detector invocation", [
-      ...buckets,
-      { suffix: "_sum", value: Math.round(h.sum * 1e6) / 1e6 },
-      { suffix: "_count", value: h.count },
-    ]);
-    x.family(
-      "hazardcam_events_saved_total",
-      "counter",
-      "Events saved since start, by reason (auto: people seen; snapshot: asked for)",
-      m.telemetry.savedByReason().map(([reason, n]) => ({ labels: { reason }, value: n })),
-    );
-  }
+}
+
+/** Counted since start: inference times and saved events by reason. */
+function telemetryFamilies(x: Exposition, telemetry: Telemetry): void {
+  const h = telemetry.inferSeconds.snapshot();
+  const buckets: Sample[] = h.bounds.map((b, i) => ({
+    suffix: "_bucket",
+    labels: { le: formatBound(b) },
+    value: h.cumulative[i] ?? 0,
+  }));
+  buckets.push({ suffix: "_bucket", labels: { le: "+Inf" }, value: h.count });
+  x.family("hazardcam_inference_seconds", "histogram", "Time of one detector invocation", [
+    ...buckets,
+    { suffix: "_sum", value: Math.round(h.sum * 1e6) / 1e6 },
+    { suffix: "_count", value: h.count },
+  ]);
+  x.family(
+    "hazardcam_events_saved_total",
+    "counter",
+    "Events saved since start, by reason (auto: people seen; snapshot: asked for)",
+    telemetry.savedByReason().map(([reason, n]) => ({ labels: { reason }, value: n })),
+  );
+}
+
+/** The archive, the frames lost on the way, the stream clients and the disk. */
+function serverFamilies(x: Exposition, m: MetricsInput): void {
+  const st = m.status;
   x.family("hazardcam_events_stored", "gauge", "Events in the archive", [
     { value: m.eventsStored },
   ]);
@@ -169,7 +180,11 @@ export function renderMetrics(m: MetricsInput): string {
     "Free space for the event archive's file system",
     m.diskFreeBytes === null ? [] : [{ value: m.diskFreeBytes }],
   );
-  const mqtt = m.integrations?.mqtt ?? null;
+}
+
+/** MQTT (when configured) and every webhook. */
+function integrationFamilies(x: Exposition, integrations: IntegrationsStatus | null): void {
+  const mqtt = integrations?.mqtt ?? null;
   if (mqtt) {
     x.family("hazardcam_mqtt_connected", "gauge", "1 while connected to the MQTT broker", [
       { value: mqtt.connected ? 1 : 0 },
@@ -181,7 +196,7 @@ export function renderMetrics(m: MetricsInput): string {
       [{ value: mqtt.dropped }],
     );
   }
-  const hooks = m.integrations?.webhooks ?? [];
+  const hooks = integrations?.webhooks ?? [];
   x.family(
     "hazardcam_webhook_deliveries_total",
     "counter",
@@ -192,6 +207,15 @@ export function renderMetrics(m: MetricsInput): string {
       { labels: { url: w.url, result: "dropped" }, value: w.dropped },
     ]),
   );
+}
+
+export function renderMetrics(m: MetricsInput): string {
+  const x = new Exposition();
+  buildFamilies(x, m);
+  cameraFamilies(x, m, m.now ?? Date.now());
+  if (m.telemetry) telemetryFamilies(x, m.telemetry);
+  serverFamilies(x, m);
+  integrationFamilies(x, m.integrations);
   return x.text();
 }
 

@@ -8,7 +8,7 @@ import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { CPU_MODEL, fakecamEnv, readParts, startServer, tempDir, type Running } from "./harness.ts";
+import { camArgs, fakecamEnv, readParts, startServer, tempDir, type Running } from "./harness.ts";
 
 let srv: Running | null = null;
 
@@ -18,19 +18,14 @@ afterEach(async () => {
   if (s) expect(await s.stop("SIGINT")).toBe(0);
 });
 
-function args(extra: string[]): string[] {
-  return [CPU_MODEL, "0", "0.5", "640", "480", "{port}", "{outdir}", "2", ...extra];
-}
-
 const basic = (u: string, p: string): string =>
   `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}`;
 
 test("--auth-file: every route asks for the login; with it everything works", async () => {
   const file = join(tempDir("auth"), "login");
   writeFileSync(file, "viewer:correct horse:battery\n", { mode: 0o600 });
-  srv = await startServer(args(["--bind", "127.0.0.1", "--auth-file", file]), fakecamEnv());
-  const s = srv;
-  await s.waitFor(/ready in \d+ ms/, 30000);
+  srv = await startServer(camArgs("0", { flags: ["--auth-file", file] }), fakecamEnv());
+  const s = await srv.ready();
   expect(s.output()).toMatch(/^http: listening on .*, login required$/m);
   expect(s.output()).not.toMatch(/anyone on the network/);
   // Wait for an event, so /out has a real file to protect.
@@ -108,9 +103,8 @@ function raw(port: number, req: string): Promise<string> {
 }
 
 test("on all interfaces without a login: one warning; absurd raw requests are refused", async () => {
-  srv = await startServer(args(["--bind", "0.0.0.0"]), fakecamEnv());
-  const s = srv;
-  await s.waitFor(/ready in \d+ ms/, 30000);
+  srv = await startServer(camArgs("0", { bind: "0.0.0.0" }), fakecamEnv());
+  const s = await srv.ready();
   const warnings = s
     .output()
     .split("\n")

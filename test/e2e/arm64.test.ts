@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { CLIP, CPU_MODEL, freePort, root, tempDir } from "./harness.ts";
+import { camArgs, CLIP, CPU_MODEL, freePort, root, tempDir, waitFor } from "./harness.ts";
 
 const bin = join(root, "dist/hazardcam-linux-arm64");
 const qemu = Bun.which("qemu-aarch64");
@@ -66,40 +66,24 @@ describe.skipIf(!ready && !process.env.CI)(
     test("the server on the bundled clip answers /status", async () => {
       const port = await freePort();
       const out = join(tempDir("arm64"), "out");
-      const proc = Bun.spawn(
-        [
-          ...QEMU,
-          bin,
-          CPU_MODEL,
-          CLIP,
-          "0.5",
-          "640",
-          "480",
-          String(port),
-          out,
-          "2",
-          "--bind",
-          "127.0.0.1",
-        ],
-        {
-          stdout: "pipe",
-          stderr: "pipe",
-        },
-      );
+      const proc = Bun.spawn([...QEMU, bin, ...camArgs(CLIP, { port, outdir: out })], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       try {
         type Status = { online?: boolean; backend?: string };
-        let body: Status = {};
-        const until = Date.now() + 180000;
-        while (Date.now() < until) {
-          try {
-            const r = await fetch(`http://127.0.0.1:${port}/status`);
-            body = (await r.json()) as typeof body;
-            if (body?.online && body.backend === "cpu") break;
-          } catch {
-            // Not listening yet.
-          }
-          await Bun.sleep(500);
-        }
+        const body = await waitFor(
+          async () => {
+            try {
+              const r = await fetch(`http://127.0.0.1:${port}/status`);
+              const st = (await r.json()) as Status;
+              return st.online && st.backend === "cpu" && st;
+            } catch {
+              return null; // Not listening yet.
+            }
+          },
+          { timeoutMs: 180000, pollMs: 500, what: "/status online on the CPU under qemu" },
+        );
         expect(body.online).toBe(true);
         expect(body.backend).toBe("cpu");
       } finally {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { CPU_MODEL, fakecamEnv, startServer, type Running } from "./harness.ts";
+import { camArgs, fakecamEnv, startServer, waitFor, type Running } from "./harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 let srv: Running;
@@ -13,24 +13,7 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  srv = await startServer(
-    [
-      CPU_MODEL,
-      "0",
-      "0.5",
-      "640",
-      "480",
-      "{port}",
-      "{outdir}",
-      "2",
-      "--threads",
-      "2",
-      "--bind",
-      "127.0.0.1",
-    ],
-    fakecamEnv(),
-  );
-  await srv.waitFor(/ready in \d+ ms/, 30000);
+  srv = await (await startServer(camArgs("0", { threads: 2 }), fakecamEnv())).ready();
   if (!existsSync(CHROMIUM))
     throw new Error("Debian's chromium is missing: run bash scripts/setup.sh");
   browser = await chromium.launch({
@@ -62,17 +45,22 @@ test("the dashboard's picture updates and the people count changes", async () =>
     undefined,
     { timeout: 10000 },
   );
+  // The clip goes from a person to an empty room and back: the count must change, and so the fps.
   const counts = new Set<string>();
   const fpsTexts = new Set<string>();
-  const until = Date.now() + 14000;
-  while (Date.now() < until && counts.size < 2) {
-    counts.add((await page.locator("[data-people]").first().textContent())?.trim() ?? "");
-    fpsTexts.add((await page.locator("[data-fps]").first().textContent())?.trim() ?? "");
-    await Bun.sleep(250);
-  }
-  // The clip goes from a person to an empty room and back: the count must change.
-  expect(counts.size).toBeGreaterThanOrEqual(2);
-  expect(fpsTexts.size).toBeGreaterThanOrEqual(2);
+  await waitFor(
+    async () => {
+      counts.add((await page.locator("[data-people]").first().textContent())?.trim() ?? "");
+      fpsTexts.add((await page.locator("[data-fps]").first().textContent())?.trim() ?? "");
+      return counts.size >= 2 && fpsTexts.size >= 2;
+    },
+    {
+      timeoutMs: 14000,
+      pollMs: 250,
+      what: "two people counts and two fps texts on the dashboard",
+      detail: () => `people ${[...counts].join(", ")}; fps ${[...fpsTexts].join(", ")}`,
+    },
+  );
   await page.screenshot({ path: `${srv.outdir}/../dashboard.png` });
 }, 30000);
 

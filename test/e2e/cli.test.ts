@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   binary,
+  camArgs,
   CLIP,
   CPU_MODEL,
   ensureBuilt,
@@ -59,6 +60,51 @@ test("--help explains the positionals and every flag", () => {
   }
 });
 
+describe("colours only on a terminal (NO_COLOR and pipes get plain text)", () => {
+  const ESC = "\x1b";
+  test("--help, detect --help and the usage after a bad argument, piped", () => {
+    for (const args of [["--help"], ["detect", "--help"], ["devices", "-h"]]) {
+      const r = run(args);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain("USAGE");
+      expect(r.out).not.toContain(ESC);
+    }
+    const bad = run([CPU_MODEL, CLIP, "--colour"]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("USAGE");
+    expect(bad.err).not.toContain(ESC);
+  });
+
+  /** Runs the binary on a pseudo-terminal (util-linux `script`); returns what it printed. */
+  function onTerminal(args: string[], env: Record<string, string> = {}): string {
+    const quoted = [binary, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const r = Bun.spawnSync(["script", "-qec", quoted, "/dev/null"], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30000,
+    });
+    return r.stdout.toString();
+  }
+
+  test.skipIf(!Bun.which("script"))("on a terminal: coloured, unless NO_COLOR is set", () => {
+    // citty itself leaves colours off under CI or TEST: a user's terminal has neither.
+    const env = { NO_COLOR: "", TERM: "xterm", CI: "", TEST: "" };
+    expect(onTerminal(["--help"], env)).toContain(`${ESC}[`);
+    expect(onTerminal(["detect", "--help"], env)).toContain(`${ESC}[`);
+    for (const NO_COLOR of ["1", "yes"]) {
+      const help = onTerminal(["--help"], { ...env, NO_COLOR });
+      expect(help).toContain("USAGE");
+      expect(help).not.toContain(ESC);
+      const detect = onTerminal(["detect", "--help"], { ...env, NO_COLOR });
+      expect(detect).toContain("USAGE");
+      expect(detect).not.toContain(ESC);
+    }
+  });
+});
+
 test("detect prints the five people of kite_and_cold.jpg", () => {
   const r = run(["detect", CPU_MODEL, join(root, "test/fixtures/kite_and_cold.jpg"), "--json"]);
   expect(r.code).toBe(0);
@@ -80,12 +126,12 @@ describe("bad arguments: one line naming the argument, the usage, exit code 2", 
     ["model not a .tflite", [notModel, "0"], /not a \.tflite file/],
     [
       "camera that does not exist",
-      [CPU_MODEL, "/dev/video9", "0.5", "640", "480", "18181", out],
+      camArgs("/dev/video9", { port: 18181, outdir: out, bind: null }),
       /\/dev\/video9/,
     ],
     [
       "camera that is not a camera",
-      [CPU_MODEL, "/dev/null", "0.5", "640", "480", "18182", out],
+      camArgs("/dev/null", { port: 18182, outdir: out, bind: null }),
       /\/dev\/null.*not a (V4L2|camera|video)/i,
     ],
     ["threshold -0.5", [CPU_MODEL, CLIP, "-0.5"], /threshold "-0.5"/],
@@ -129,7 +175,7 @@ describe("bad arguments: one line naming the argument, the usage, exit code 2", 
   test("port already in use", async () => {
     const blocker = Bun.serve({ port: 0, hostname: "0.0.0.0", fetch: () => new Response("busy") });
     try {
-      const r = run([CPU_MODEL, CLIP, "0.5", "640", "480", String(blocker.port), out]);
+      const r = run(camArgs(CLIP, { port: blocker.port, outdir: out, bind: null }));
       expect(r.code).toBe(2);
       expect(r.err).toMatch(new RegExp(`port ${blocker.port} is already in use`));
     } finally {
@@ -138,7 +184,7 @@ describe("bad arguments: one line naming the argument, the usage, exit code 2", 
   });
 
   test("the Edge TPU model without a TPU says how to fix it", () => {
-    const r = run([TPU_MODEL, CLIP, "0.5", "640", "480", "18183", out]);
+    const r = run(camArgs(CLIP, { model: TPU_MODEL, port: 18183, outdir: out, bind: null }));
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--cpu-fallback/);
   });
@@ -154,15 +200,14 @@ describe("service install / uninstall", () => {
       dir,
       "--user",
       "pi",
-      CPU_MODEL,
-      CLIP,
-      "0.4",
-      "640",
-      "480",
-      "8181",
-      join(dir, "out"),
-      "3",
-      "--cpu-fallback",
+      ...camArgs(CLIP, {
+        thresh: 0.4,
+        port: 8181,
+        outdir: join(dir, "out"),
+        cooldownSec: 3,
+        bind: null,
+        flags: ["--cpu-fallback"],
+      }),
     ]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("systemctl enable --now hazardcam");

@@ -7,9 +7,20 @@
  */
 import { afterEach, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { CPU_MODEL, fakecamEnv, root, startServer, tempDir, type Running } from "./harness.ts";
+import {
+  camArgs,
+  countLines as lines,
+  CPU_MODEL,
+  fakecamEnv,
+  root,
+  rssMb,
+  startServer,
+  tempDir,
+  waitFor,
+  type Running,
+} from "./harness.ts";
 
 const GONE_MS = 4000;
 let fakeLib = "";
@@ -59,27 +70,12 @@ interface Status {
 
 async function run(flags: string[]): Promise<Running> {
   srv = await startServer(
-    [
-      tpuModel,
-      "0",
-      "0.5",
-      "640",
-      "480",
-      "{port}",
-      "{outdir}",
-      "2",
-      "--bind",
-      "127.0.0.1",
-      "--edgetpu-lib",
-      fakeLib,
-      ...flags,
-    ],
+    camArgs("0", { model: tpuModel, flags: ["--edgetpu-lib", fakeLib, ...flags] }),
     fakecamEnv({
       extra: { FAKE_EDGETPU_FAIL_AFTER: "25", FAKE_EDGETPU_GONE_MS: String(GONE_MS) },
     }),
   );
-  await srv.waitFor(/ready in \d+ ms/, 30000);
-  return srv;
+  return srv.ready();
 }
 
 /** Polls /status until the backend has gone through `want` in order; returns what it saw. */
@@ -92,33 +88,26 @@ async function watchBackends(
   const changedAt: number[] = [];
   const rssAt: number[] = [];
   let i = 0;
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end && i < want.length) {
-    const st = (await (await fetch(`${s.url}/status`)).json()) as Status;
-    seen.push(st);
-    if (st.backend === want[i]) {
-      changedAt.push(Date.now());
-      rssAt.push(rssMb(s.proc.pid));
-      i++;
-    }
-    await Bun.sleep(100);
-  }
-  if (i < want.length) {
-    throw new Error(
-      `backends seen: ${[...new Set(seen.map((x) => x.backend))].join(", ")}; output:\n${s.output()}`,
-    );
-  }
+  await waitFor(
+    async () => {
+      const st = (await (await fetch(`${s.url}/status`)).json()) as Status;
+      seen.push(st);
+      if (st.backend === want[i]) {
+        changedAt.push(Date.now());
+        rssAt.push(rssMb(s.proc.pid));
+        i++;
+      }
+      return i === want.length;
+    },
+    {
+      timeoutMs,
+      pollMs: 100,
+      what: `the backends ${want.map(String).join(" → ")}`,
+      detail: () =>
+        `backends seen: ${[...new Set(seen.map((x) => x.backend))].join(", ")}; output:\n${s.output()}`,
+    },
+  );
   return { seen, changedAt, rssAt };
-}
-
-/** The server's resident memory (VmRSS), MB. */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
-}
-
-function lines(text: string, re: RegExp): number {
-  return text.split("\n").filter((l) => re.test(l)).length;
 }
 
 test("--cpu-fallback: the CPU model runs while the Edge TPU is gone, then the Edge TPU again", async () => {

@@ -5,9 +5,24 @@
  * stopped and restarted mid-run, and SIGKILL leaves the last will "offline" on the broker.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { record, startBroker, type Broker, type Recorder } from "../integrations/broker.ts";
+import {
+  closingListener,
+  record,
+  startBroker,
+  type Broker,
+  type Recorder,
+} from "../integrations/broker.ts";
 import { parsePromText } from "../integrations/promtext.ts";
-import { binary, CPU_MODEL, fakecamEnv, root, startServer, type Running } from "./harness.ts";
+import {
+  binary,
+  camArgs,
+  CPU_MODEL,
+  fakecamEnv,
+  root,
+  startServer,
+  waitFor,
+  type Running,
+} from "./harness.ts";
 
 const TOPIC = `hazardcam/e2e${process.pid}`;
 const NODE = `hazardcam_e2e${process.pid}`;
@@ -31,12 +46,8 @@ async function status(): Promise<Status> {
   return (await (await fetch(`${srv.url}/status`)).json()) as Status;
 }
 
-async function until(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${srv?.output()}`);
-    await Bun.sleep(100);
-  }
+function until(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string) {
+  return waitFor(cond, { timeoutMs, what, pollMs: 100, detail: () => srv?.output() ?? "" });
 }
 
 const isEvent = (topic: string) => topic === `${TOPIC}/event`;
@@ -55,33 +66,24 @@ beforeAll(async () => {
   });
   rec = await record(broker.url, [`${TOPIC}/#`, `homeassistant/+/${NODE}/+/config`]);
   srv = await startServer(
-    [
-      CPU_MODEL,
-      "0",
-      "0.5",
-      "640",
-      "480",
-      "{port}",
-      "{outdir}",
-      "2",
-      "--threads",
-      "2",
-      "--bind",
-      "127.0.0.1",
-      "--mqtt",
-      broker.url,
-      "--mqtt-topic",
-      TOPIC,
-      "--public-url",
-      "http://cam.test:8080/",
-      "--webhook",
-      `http://127.0.0.1:${hooks.port}/ok`,
-      "--webhook",
-      `http://127.0.0.1:${hooks.port}/fail`,
-    ],
+    camArgs("0", {
+      threads: 2,
+      flags: [
+        "--mqtt",
+        broker.url,
+        "--mqtt-topic",
+        TOPIC,
+        "--public-url",
+        "http://cam.test:8080/",
+        "--webhook",
+        `http://127.0.0.1:${hooks.port}/ok`,
+        "--webhook",
+        `http://127.0.0.1:${hooks.port}/fail`,
+      ],
+    }),
     fakecamEnv(),
   );
-  await srv.waitFor(/ready in \d+ ms/, 30000);
+  await srv.ready();
 });
 
 afterAll(async () => {
@@ -197,8 +199,13 @@ test("broker stopped and restarted: /status and the log say so once, serving goe
   await until(async () => !(await status()).integrations.mqtt.connected, 10000, "disconnect");
   const down = await status();
   expect(down.integrations.mqtt.last_error).not.toBeNull();
-  // The camera and HTTP do not notice.
-  await Bun.sleep(3000);
+  // Two reconnection attempts fail (backoff 1 s, then 2 s); the camera and HTTP do not notice.
+  const gone = await closingListener(broker.port);
+  try {
+    await until(() => gone.attempts("hc_") >= 2, 15000, "two failed reconnection attempts");
+  } finally {
+    await gone.close();
+  }
   const t0 = performance.now();
   const during = await status();
   expect(performance.now() - t0).toBeLessThan(500);
@@ -248,20 +255,19 @@ test("SIGKILL: the broker publishes the last will, retained", async () => {
 
 test("an unreachable broker does not hold up the start or the camera; a bad --mqtt is exit 2", async () => {
   const other = await startServer(
-    [CPU_MODEL, "0", "0.5", "640", "480", "{port}", "{outdir}", "2", "--bind", "127.0.0.1"].concat([
-      "--mqtt",
-      "mqtt://127.0.0.1:1",
-      "--threads",
-      "2",
-    ]),
+    camArgs("0", { flags: ["--mqtt", "mqtt://127.0.0.1:1", "--threads", "2"] }),
     fakecamEnv(),
   );
   try {
-    await other.waitFor(/ready in \d+ ms/, 30000);
-    await Bun.sleep(2500);
-    const s = (await (await fetch(`${other.url}/status`)).json()) as Status;
-    expect(s.online).toBe(true);
-    expect(s.fps).toBeGreaterThan(5);
+    await other.ready();
+    // Frames at full rate while the broker cannot be reached.
+    const s = await waitFor(
+      async () => {
+        const st = (await (await fetch(`${other.url}/status`)).json()) as Status;
+        return st.online && st.fps > 5 && st.integrations.mqtt.last_error !== null && st;
+      },
+      { timeoutMs: 15000, what: "frames at > 5 fps and an MQTT error", detail: other.output },
+    );
     expect(s.integrations.mqtt.connected).toBe(false);
     expect(s.integrations.mqtt.last_error).toMatch(/ECONNREFUSED|refused/i);
     expect(other.output().match(/mqtt: cannot reach mqtt:\/\/127\.0\.0\.1:1/g)).toHaveLength(1);

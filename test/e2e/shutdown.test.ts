@@ -1,14 +1,10 @@
 /** Ctrl+C with 50 viewers streaming: exit 0 within a second, camera released, nothing aborted. */
 import { expect, test } from "bun:test";
-import { CPU_MODEL, fakecamEnv, readLog, startServer, tempDir } from "./harness.ts";
+import { camArgs, fakecamEnv, readLog, startServer, tempDir } from "./harness.ts";
 
 test("SIGINT with 50 /video clients: exit 0 in under 1 s, STREAMOFF and close seen", async () => {
   const camLog = `${tempDir("camlog")}/fakecam.log`;
-  const srv = await startServer(
-    [CPU_MODEL, "0", "0.5", "640", "480", "{port}", "{outdir}", "2", "--bind", "127.0.0.1"],
-    fakecamEnv({ log: camLog }),
-  );
-  await srv.waitFor(/ready in \d+ ms/, 30000);
+  const srv = await (await startServer(camArgs(), fakecamEnv({ log: camLog }))).ready();
   const controllers: AbortController[] = [];
   const readers = await Promise.all(
     Array.from({ length: 50 }, async () => {

@@ -6,8 +6,19 @@ import { afterAll, afterEach, expect, test } from "bun:test";
 import fs from "node:fs";
 import { join } from "node:path";
 import { jpegDecode } from "../../src/native/shim.ts";
+import type { StatusJson } from "../../src/shared/status.ts";
 import { fillDisk, mountTmpfs, unmountAll } from "../http/tmpfs.ts";
-import { CPU_MODEL, fakecamEnv, readParts, startServer, tempDir, type Running } from "./harness.ts";
+import {
+  camArgs,
+  fakecamEnv,
+  fetchStatus,
+  readParts,
+  rssMb,
+  startServer,
+  tempDir,
+  waitFor,
+  type Running,
+} from "./harness.ts";
 
 let srv: Running | null = null;
 afterEach(async () => {
@@ -17,21 +28,20 @@ afterEach(async () => {
 });
 afterAll(unmountAll);
 
-interface Status {
-  online: boolean;
-  fps: number;
-  events_total: number;
-  storage_error: string | null;
-}
-
-/** The server's resident memory (VmRSS), MB. */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 102.4) / 10 : NaN;
-}
-
-async function status(s: Running): Promise<Status> {
-  return (await (await fetch(`${s.url}/status`)).json()) as Status;
+/** Waits for a /status that passes `ok`, and returns it. */
+function statusUntil(
+  s: Running,
+  what: string,
+  ok: (st: StatusJson) => boolean,
+  timeoutMs = 10000,
+): Promise<StatusJson> {
+  return waitFor(
+    async () => {
+      const st = await fetchStatus(s.url);
+      return ok(st) && st;
+    },
+    { timeoutMs, what, pollMs: 100, detail: () => `output:\n${s.output()}` },
+  );
 }
 
 /**
@@ -47,6 +57,12 @@ function folderIsClean(dir: string, stopped = false): string[] {
     expect(img.width).toBe(640);
   }
   return images;
+}
+
+/** Detector runs so far, from /metrics. */
+async function inferences(s: Running): Promise<number> {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  return Number(/^hazardcam_inference_seconds_count (\d+)$/m.exec(text)?.[1]);
 }
 
 async function apiFiles(s: Running): Promise<string[]> {
@@ -95,27 +111,15 @@ test.skipIf(!tmpfs)(
   async () => {
     const outdir = join(tmpfs!, "out");
     srv = await startServer(
-      [CPU_MODEL, "0", "0.5", "640", "480", "{port}", outdir, "0", "--bind", "127.0.0.1"].concat([
-        "--min-free-mb",
-        "0",
-      ]),
+      camArgs("0", { outdir, cooldownSec: 0, flags: ["--min-free-mb", "0"] }),
       fakecamEnv(),
     );
-    const s = srv;
-    await s.waitFor(/ready in \d+ ms/, 30000);
+    const s = await srv.ready();
     await s.waitFor(/(events: saved .*\n[^]*){3}/, 20000);
     const rssBefore = rssMb(s.proc.pid);
     const ballast = fillDisk(tmpfs!);
 
-    const full = await (async () => {
-      const end = Date.now() + 10000;
-      while (Date.now() < end) {
-        const st = await status(s);
-        if (st.storage_error) return st;
-        await Bun.sleep(100);
-      }
-      throw new Error(`no storage error shown; output:\n${s.output()}`);
-    })();
+    const full = await statusUntil(s, "a storage error", (st) => st.storage_error !== null);
     expect(full.storage_error).toMatch(/^disk full/);
     expect(full.online).toBe(true);
     // The picture keeps coming while nothing can be saved.
@@ -124,10 +128,18 @@ test.skipIf(!tmpfs)(
     const snap = await fetch(`${s.url}/snapshot`, { redirect: "manual" });
     expect(snap.status).toBe(503);
     expect(((await snap.json()) as { reason: string }).reason).toMatch(/disk full/);
-    await Bun.sleep(1000);
+    // More frames go through the detector and people are seen while full (each such frame
+    // would be an event, cooldown 0): still nothing saved.
+    const ran = (await inferences(s)) + 5;
+    const seen = await waitFor(
+      async () => (await inferences(s)) >= ran && (await fetchStatus(s.url)).people > 0,
+      { timeoutMs: 30000, what: "5 more detections and people seen", detail: s.output },
+    );
+    expect(seen).toBe(true);
+    const stillFull = await fetchStatus(s.url);
     const duringFull = folderIsClean(outdir);
     expect(await apiFiles(s)).toEqual(duringFull.sort());
-    const stillFull = await status(s);
+    expect(stillFull.storage_error).toMatch(/^disk full/);
     expect(stillFull.events_total).toBe(full.events_total);
     // Logged once, not once per frame.
     expect(
@@ -140,12 +152,11 @@ test.skipIf(!tmpfs)(
     // Space is back: saving resumes without a restart.
     fs.rmSync(ballast);
     const resumedAt = Date.now();
-    const end = Date.now() + 10000;
-    let st = await status(s);
-    while (Date.now() < end && (st.storage_error || st.events_total <= full.events_total)) {
-      await Bun.sleep(100);
-      st = await status(s);
-    }
+    const st = await statusUntil(
+      s,
+      "saving again",
+      (x) => x.storage_error === null && x.events_total > full.events_total,
+    );
     console.log(
       `space back → saving again: ${Date.now() - resumedAt} ms; RSS ${rssBefore} → ${rssMb(s.proc.pid)} MB`,
     );
@@ -160,13 +171,12 @@ test.skipIf(!tmpfs)(
 
 test("kill -9 while saving every frame, 8 times: after a restart the index matches the folder", async () => {
   const outdir = join(tempDir("crash"), "out");
-  const argv = [CPU_MODEL, "0", "0.5", "640", "480", "{port}", outdir, "0", "--bind", "127.0.0.1"];
+  const argv = camArgs("0", { outdir, cooldownSec: 0 });
   let kills = 0;
   let midWrite = 0;
   const reconciled: string[] = [];
   for (let round = 0; round < 8; round++) {
-    const s = await startServer(argv, fakecamEnv());
-    await s.waitFor(/ready in \d+ ms/, 30000);
+    const s = await (await startServer(argv, fakecamEnv())).ready();
     reconciled.push(...(s.output().match(/reconciled .*/g) ?? []));
     // Cooldown 0 saves every detected frame with a person: a save is nearly always under way.
     const want = 2 + Math.floor(Math.random() * 3);
@@ -183,15 +193,18 @@ test("kill -9 while saving every frame, 8 times: after a restart the index match
   }
   expect(kills).toBe(8);
   // Restart with a long cooldown: one save at the first person, then a quiet folder to compare.
-  const quiet = argv.map((a, i) => (i === 7 ? "3600" : a));
-  srv = await startServer(quiet, fakecamEnv());
-  const s = srv;
-  await s.waitFor(/ready in \d+ ms/, 30000);
+  srv = await startServer(camArgs("0", { outdir, cooldownSec: 3600 }), fakecamEnv());
+  const s = await srv.ready();
   await s.waitFor(/events: saved/, 10000);
-  await Bun.sleep(500);
-  const files = folderIsClean(outdir, true);
+  // The one save of this run is indexed and on disk: the index matches the folder.
+  const files = await waitFor(
+    async () => {
+      const names = folderIsClean(outdir, true).sort();
+      return Bun.deepEquals(await apiFiles(s), names) && names;
+    },
+    { timeoutMs: 5000, what: "the index to match the folder", detail: s.output },
+  );
   expect(files.length).toBeGreaterThanOrEqual(10);
-  expect(await apiFiles(s)).toEqual(files.sort());
   // Thumbnails exist only for indexed events.
   for (const t of fs.readdirSync(join(outdir, "thumbs"))) expect(files).toContain(t);
   expect(s.output()).not.toMatch(/unreadable|corrupt/);

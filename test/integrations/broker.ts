@@ -6,7 +6,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { freePort, tempDir } from "../e2e/harness.ts";
+import { createServer } from "node:net";
+import { freePort, tempDir, waitFor } from "../e2e/harness.ts";
 
 export const MOSQUITTO = "/usr/sbin/mosquitto";
 
@@ -20,32 +21,77 @@ export interface Broker {
   restart(): Promise<void>;
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const ok = await new Promise<boolean>((resolve) => {
-      Bun.connect({
-        hostname: "127.0.0.1",
-        port,
-        socket: {
-          open(s) {
-            s.end();
-            resolve(true);
-          },
-          data() {},
-          error() {
-            resolve(false);
-          },
-          connectError() {
-            resolve(false);
-          },
+function canConnect(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        open(s) {
+          s.end();
+          resolve(true);
         },
-      }).catch(() => resolve(false));
+        data() {},
+        error() {
+          resolve(false);
+        },
+        connectError() {
+          resolve(false);
+        },
+      },
+    }).catch(() => resolve(false));
+  });
+}
+
+/** Waits until mosquitto listens on `port`. */
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  await waitFor(() => canConnect(port), { timeoutMs, what: `mosquitto listening on ${port}` });
+}
+
+export interface ClosingListener {
+  /** Connections whose MQTT client id starts with `prefix` ("hc_": hazardcam's), so far. */
+  attempts(prefix: string): number;
+  close(): Promise<void>;
+}
+
+/** The client id of an MQTT 3.1.1 CONNECT packet, or null if `b` does not start with one. */
+export function connectClientId(b: Uint8Array): string | null {
+  if (b[0] !== 0x10) return null;
+  let i = 1;
+  while (i < 5 && (b[i]! & 0x80) !== 0) i++; // the remaining length: 1 to 4 bytes
+  i++;
+  const nameLen = ((b[i]! << 8) | b[i + 1]!) >>> 0;
+  i += 2 + nameLen + 1 + 1 + 2; // protocol name, level, flags, keep-alive
+  if (i + 2 > b.length) return null;
+  const idLen = (b[i]! << 8) | b[i + 1]!;
+  return new TextDecoder().decode(b.subarray(i + 2, i + 2 + idLen));
+}
+
+/**
+ * Stands in for a stopped broker on its port: reads each client's CONNECT, closes the
+ * connection before any reply, and counts the attempts by client id (the test's own recorders
+ * reconnect here too). A test waits for hazardcam's reconnection attempts to fail this way
+ * instead of sleeping through the backoff.
+ */
+export async function closingListener(port: number): Promise<ClosingListener> {
+  const ids: string[] = [];
+  const server = createServer((sock) => {
+    const timer = setTimeout(() => sock.destroy(), 1000);
+    sock.once("data", (chunk: Buffer) => {
+      ids.push(connectClientId(chunk) ?? "");
+      clearTimeout(timer);
+      sock.destroy();
     });
-    if (ok) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
+    sock.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  return {
+    attempts: (prefix) => ids.filter((id) => id.startsWith(prefix)).length,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 export async function startBroker(): Promise<Broker> {
@@ -108,6 +154,12 @@ export interface Recorder {
     pred: (m: Received) => boolean,
     opts?: { timeoutMs?: number; since?: number; what?: string },
   ): Promise<Received>;
+  /**
+   * Publishes a marker on `topic` (one this client subscribes to) and waits for it to come back:
+   * then every message the broker had for this client before it has arrived. The marker is not
+   * kept in `messages`. For tests that check nothing more came, without sleeping.
+   */
+  settle(topic: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -123,6 +175,7 @@ export async function record(url: string, topics: string[]): Promise<Recorder> {
     connectTimeout: 2000,
   });
   const messages: Received[] = [];
+  let settled = 0;
   client.on("message", (topic, payload, packet) => {
     messages.push({ topic, payload: payload.toString(), retain: packet.retain, at: Date.now() });
   });
@@ -135,25 +188,34 @@ export async function record(url: string, topics: string[]): Promise<Recorder> {
     setTimeout(() => reject(new Error(`test client could not connect to ${url}`)), 5000);
   });
   await client.subscribeAsync(topics, { qos: 1 });
-  return {
+  const rec: Recorder = {
     client,
     messages,
-    async waitFor(pred, opts = {}) {
-      const until = Date.now() + (opts.timeoutMs ?? 10000);
+    waitFor(pred, opts = {}) {
       const since = opts.since ?? 0;
-      while (Date.now() < until) {
-        const m = messages.find((x) => x.at >= since && pred(x));
-        if (m) return m;
-        await Bun.sleep(20);
-      }
-      const seen = messages
-        .filter((x) => x.at >= since)
-        .map((x) => `${x.topic} ${x.payload.slice(0, 80)}`)
-        .join("\n");
-      throw new Error(`no MQTT message: ${opts.what ?? pred.toString()}; received:\n${seen}`);
+      const seen = (): string =>
+        messages
+          .filter((x) => x.at >= since)
+          .map((x) => `${x.topic} ${x.payload.slice(0, 80)}`)
+          .join("\n");
+      return waitFor(() => messages.find((x) => x.at >= since && pred(x)), {
+        timeoutMs: opts.timeoutMs ?? 10000,
+        what: `the MQTT message: ${opts.what ?? pred.toString()}`,
+        pollMs: 20,
+        detail: () => `received:\n${seen()}`,
+      });
+    },
+    async settle(topic) {
+      const marker = `settle ${process.pid} ${++settled}`;
+      await client.publishAsync(topic, marker, { qos: 1 });
+      const m = await rec.waitFor((x) => x.topic === topic && x.payload === marker, {
+        what: `the marker on ${topic}`,
+      });
+      messages.splice(messages.indexOf(m), 1);
     },
     async close() {
       await client.endAsync(true);
     },
   };
+  return rec;
 }

@@ -7,13 +7,14 @@ import { afterEach, describe, expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import { checkHealth } from "../../src/integrations/health.ts";
-import { startIntegrations, type Integrations } from "../../src/integrations/index.ts";
+import type { Integrations } from "../../src/integrations/index.ts";
 import { METRICS_CONTENT_TYPE } from "../../src/integrations/metrics.ts";
 import { Telemetry } from "../../src/integrations/telemetry.ts";
 import { setQuiet } from "../../src/shared/log.ts";
 import type { FrameState } from "../../src/shared/types.ts";
 import { makeFake, taggedJpeg, type Fake } from "../http/fake-deps.ts";
 import { parsePromText } from "./promtext.ts";
+import { wireIntegrations } from "./wired.ts";
 
 setQuiet(true);
 
@@ -34,37 +35,18 @@ interface Setup {
 }
 
 function setup(opts: Parameters<typeof makeFake>[0] = {}, webhooks: string[] = []): Setup {
-  const fake = makeFake(opts);
-  const app = createServer(fake.deps);
-  const subs = new Set<(s: FrameState) => void>();
-  const integ = startIntegrations(
+  const w = wireIntegrations(
     { mqtt: null, webhooks, publicUrl: "http://cam.local:8080" },
-    {
-      archive: fake.archive,
-      onFrame(cb) {
-        subs.add(cb);
-        return () => void subs.delete(cb);
-      },
-      statusJson: () => {
-        throw new Error("not used without MQTT");
-      },
-    },
-  );
-  fake.deps.integrations = integ;
-  cleanups.push(
-    () => fake.cleanup(),
-    () => app.closeStreams(),
-    () => integ.stop(),
+    cleanups,
+    { fake: opts },
   );
   let results = 0;
   return {
-    fake,
-    app,
-    integ,
+    ...w,
     frame(inferMs, people = 1, detectSeq) {
       results = detectSeq ?? results + 1;
-      const s = { ...fake.publish(), inferMs, people, detectSeq: results };
-      for (const cb of subs) cb(s);
+      const s = { ...w.fake.publish(), inferMs, people, detectSeq: results };
+      w.emit(s);
       return s;
     },
   };

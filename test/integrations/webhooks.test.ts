@@ -11,6 +11,7 @@ import {
   WEBHOOK_TRIES,
   WebhookSender,
 } from "../../src/integrations/webhooks.ts";
+import { waitFor } from "../e2e/harness.ts";
 import { recordingLog, type LogLine } from "./recording-log.ts";
 
 type Mode = "ok" | "fail" | "slow" | "bad-request";
@@ -85,11 +86,7 @@ function sender(urls: string[], opts: ConstructorParameters<typeof WebhookSender
 }
 
 async function until(cond: () => boolean, timeoutMs = 5000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(10);
-  }
+  await waitFor(cond, { timeoutMs, what, pollMs: 10 });
 }
 
 test("defaults: 5 s timeout, 3 tries with backoff, bounded queue", () => {

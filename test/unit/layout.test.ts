@@ -31,17 +31,6 @@ const MAX_FUNCTION_LINES = 80;
 const MAX_FILE_LINES = 450;
 /** Files that are data, not code. */
 const SIZE_EXEMPT = new Set<string>([]);
-/**
- * Known offenders, being split (issue 14). Each entry must still be over the limit, so the list
- * only shrinks; the acceptance of issue 14 is an empty list.
- */
-const KNOWN_LONG_FILES = new Set<string>([]);
-const KNOWN_LONG_FUNCTIONS = new Set<string>([
-  "src/integrations/index.ts:startIntegrations",
-  "src/cli/detect.ts:runDetect",
-  "src/config/run.ts:buildConfig",
-  "src/integrations/metrics.ts:renderMetrics",
-]);
 
 function sourceFiles(): string[] {
   return [...new Bun.Glob("src/**/*.{ts,tsx}").scanSync(root)].map((f) => join(root, f)).sort();
@@ -226,7 +215,7 @@ describe("size", () => {
       const r = rel(f);
       if (SIZE_EXEMPT.has(r)) continue;
       const n = readFileSync(f, "utf8").split("\n").length;
-      if (n > MAX_FILE_LINES && !KNOWN_LONG_FILES.has(r)) long.push(`${r}: ${n} lines`);
+      if (n > MAX_FILE_LINES) long.push(`${r}: ${n} lines`);
     }
     expect(long).toEqual([]);
   });
@@ -235,31 +224,11 @@ describe("size", () => {
     const long: string[] = [];
     const check = (r: string, sizes: FunctionSize[]): void => {
       for (const s of sizes) {
-        if (s.lines > MAX_FUNCTION_LINES && !KNOWN_LONG_FUNCTIONS.has(`${r}:${s.name}`))
-          long.push(`${r}:${s.name}: ${s.lines} lines`);
+        if (s.lines > MAX_FUNCTION_LINES) long.push(`${r}:${s.name}: ${s.lines} lines`);
       }
     };
     for (const f of files) check(rel(f), functionSizes(f));
     check("ffi/hazardcam.c", cFunctionSizes(join(root, "ffi/hazardcam.c")));
     expect(long).toEqual([]);
-  });
-
-  test("the list of known long files and functions only shrinks", () => {
-    const stale: string[] = [];
-    for (const r of KNOWN_LONG_FILES) {
-      const n = readFileSync(join(root, r), "utf8").split("\n").length;
-      if (n <= MAX_FILE_LINES) stale.push(`${r} (${n} lines now)`);
-    }
-    for (const key of KNOWN_LONG_FUNCTIONS) {
-      const [r, name] = key.split(":") as [string, string];
-      let sizes: FunctionSize[] = [];
-      try {
-        sizes = r.endsWith(".c") ? cFunctionSizes(join(root, r)) : functionSizes(join(root, r));
-      } catch {
-        // the file is gone: the entry is stale
-      }
-      if (!sizes.some((s) => s.name === name && s.lines > MAX_FUNCTION_LINES)) stale.push(key);
-    }
-    expect(stale).toEqual([]);
   });
 });
