@@ -17,9 +17,13 @@
  *   startedAt     Date.now() at start.
  *   integrations? MQTT/webhook state for /status and the telemetry behind /metrics and /healthz
  *                 (src/integrations/); without it those routes use status() alone.
+ *   scene?        tracks, zones, lines and visits (issue 11): the live feed, the zones file and
+ *                 the stored visits; without it the routes answer as before issue 11.
  */
 import type { Archive, EventRecord } from "../events/archive.ts";
+import type { VisitsReader } from "../events/visit-types.ts";
 import type { Integrations } from "../integrations/index.ts";
+import type { SceneFeed, ZonesService } from "../pipeline/scene-api.ts";
 import type { BasicAuth } from "../shared/config.ts";
 import type { PipelineStatus } from "../shared/status.ts";
 import type { FrameState } from "../shared/types.ts";
@@ -56,6 +60,14 @@ export interface ServerDeps {
   startedAt: number;
   /** MQTT, webhooks and the telemetry behind /metrics and /healthz (src/integrations/). */
   integrations?: Integrations;
+  scene?: SceneDeps;
+}
+
+/** The live scene and the stored visits (issue 11). */
+export interface SceneDeps {
+  feed: SceneFeed;
+  zones: ZonesService;
+  visits: VisitsReader;
 }
 
 /** Client counts of the live streams (the StreamHub), for /status, /metrics and the dashboard. */

@@ -96,3 +96,31 @@ export interface WebhookStatus {
   last_status: number | null;
   last_error: string | null;
 }
+
+/**
+ * The live scene (issue 11) as /status, the SSE stream and the dashboard's WebSocket carry it:
+ * who is tracked now, people per zone, line totals since local midnight, the open visit.
+ * Boxes are [ymin, xmin, ymax, xmax], 0..1 of the picture.
+ */
+export interface SceneStatusJson {
+  /** Confirmed tracks now. */
+  tracks: { id: number; box: [number, number, number, number]; score: number; zones: string[] }[];
+  /** People (confirmed tracks) per zone; every zone listed, 0 included. {} without zones. */
+  zone_people: Record<string, number>;
+  /** People in any zone (the whole picture without zones). */
+  people_in_zones: number;
+  /** Line totals since local midnight of `day`. */
+  lines: Record<string, { in: number; out: number }>;
+  /** Local day of the line totals, YYYY-MM-DD. */
+  day: string;
+  /** The open visit, or null. */
+  visit: {
+    id: number;
+    start: number;
+    people: number;
+    max_people: number;
+    zones: string[];
+  } | null;
+  /** Why the zones file was not applied (the last good one is in use), or null. */
+  zones_error: string | null;
+}
