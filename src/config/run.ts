@@ -11,6 +11,7 @@ import { inputError } from "../shared/errors.ts";
 import { checkThreads } from "../detect/options.ts";
 import { authFromArgs } from "../http/auth.ts";
 import { integrationArgs, integrationsConfig } from "./integrations.ts";
+import { clipsConfig, sceneArgs, sceneConfig } from "./scene.ts";
 import type { Config, SourceSpec } from "../shared/config.ts";
 
 export type { Config, SourceSpec } from "../shared/config.ts";
@@ -128,6 +129,7 @@ export const runArgs = {
     description: "Keep the aspect ratio when resizing for the model (pad) instead of stretching",
   },
   ...integrationArgs,
+  ...sceneArgs,
 } as const satisfies ArgsDef;
 
 const POSITIONAL_ORDER = [
@@ -405,5 +407,7 @@ export function buildConfig(
     letterbox: p.flags.letterbox === true,
     auth: authFromArgs(flagString(p, "auth"), flagString(p, "auth-file"), env.HAZARDCAM_AUTH),
     ...integrations,
+    scene: sceneConfig(p, outdir),
+    clips: clipsConfig(p),
   };
 }

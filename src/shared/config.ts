@@ -53,6 +53,8 @@ export interface Config {
   publicUrl: string;
   /** --webhook URLs (repeatable). */
   webhooks: string[];
+  scene: SceneConfig;
+  clips: ClipsConfig;
 }
 
 export type SourceSpec =
@@ -60,3 +62,30 @@ export type SourceSpec =
   | { kind: "mjpeg-file"; path: string }
   | { kind: "jpeg-dir"; path: string }
   | { kind: "http"; url: string };
+
+/** Tracking, zones and visits (issue 11). */
+export interface SceneConfig {
+  /** The zones file: --zones PATH, or <outdir>/zones.json. */
+  zonesPath: string;
+  /** --zones was given (with zones, the cooldown stills count people in zones only). */
+  zonesFromFlag: boolean;
+  /** Detection results before a track is confirmed (--min-frames). */
+  minFrames: number;
+  /** Seconds unseen before a track ends (--lost-sec). */
+  lostSec: number;
+  /** Seconds with nobody in a zone before a visit closes (--visit-gap). */
+  visitGapSec: number;
+}
+
+/** Visit clips (issue 12). */
+export interface ClipsConfig {
+  /** --no-clips, or --clip-pre 0 --clip-post 0, turns them off. */
+  enabled: boolean;
+  preSec: number;
+  postSec: number;
+  maxSec: number;
+  /** --clip-fps; null = the camera's rate, at most 15. */
+  fps: number | null;
+  /** Memory for the pre-roll (--clip-buffer-mb). */
+  bufferMb: number;
+}

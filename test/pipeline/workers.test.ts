@@ -49,6 +49,14 @@ function config(cam: string, over: Partial<Config> = {}): Config {
     mqtt: null,
     publicUrl: "http://localhost",
     webhooks: [],
+    scene: {
+      zonesPath: "/nonexistent/zones.json",
+      zonesFromFlag: false,
+      minFrames: 3,
+      lostSec: 2,
+      visitGapSec: 5,
+    },
+    clips: { enabled: false, preSec: 3, postSec: 3, maxSec: 120, fps: null, bufferMb: 32 },
     ...over,
   };
 }
