@@ -187,6 +187,13 @@ export const DASHBOARD_JS = `
     if (total) total.textContent = String((parseInt(total.textContent, 10) || 0) + 1);
   }
 
+  // The other dashboard scripts (zones editor, activity chart) listen to these window events
+  // instead of opening streams of their own: "hazardcam:frame" (detections of each frame),
+  // "hazardcam:status" (the status every few seconds), "hazardcam:saved" (a new event).
+  function emit(name, detail) {
+    window.dispatchEvent(new CustomEvent("hazardcam:" + name, { detail: detail }));
+  }
+
   if (window.ResizeObserver) new ResizeObserver(fit).observe(img);
   window.addEventListener("resize", fit);
   img.addEventListener("load", fit);
@@ -213,6 +220,7 @@ export const DASHBOARD_JS = `
     setText("infer-ms", fmt1(last.infer_ms));
     if (!online) setOnline(true, null);
     fit();
+    emit("frame", last);
   });
   es.addEventListener("status", function (ev) {
     var s = JSON.parse(ev.data);
@@ -221,7 +229,12 @@ export const DASHBOARD_JS = `
     if (typeof s.events_total === "number") setText("events-total", String(s.events_total));
     if (typeof s.clients === "number") setText("clients", String(s.clients));
     if (!s.online) { setText("people", "0"); setText("fps", "0.0"); setText("detect-fps", "0.0"); }
+    emit("status", s);
   });
-  es.addEventListener("saved", function (ev) { addEvent(JSON.parse(ev.data)); });
+  es.addEventListener("saved", function (ev) {
+    var e = JSON.parse(ev.data);
+    addEvent(e);
+    emit("saved", e);
+  });
 })();
 `;
