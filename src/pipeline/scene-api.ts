@@ -4,6 +4,7 @@
  * (the analyzer listens to the store's results; the zones file is loaded, watched and saved
  * there); consumers take these interfaces, so tests give them fakes.
  */
+import type { VisitRecord } from "../events/visit-types.ts";
 import type { SceneStatusJson } from "../shared/status.ts";
 import type { SceneUpdate } from "../track/scene.ts";
 import type { ZonesConfig } from "../track/zones.ts";
@@ -11,9 +12,22 @@ import type { ZonesConfig } from "../track/zones.ts";
 export type { SceneUpdate } from "../track/scene.ts";
 export type { ZonesConfig } from "../track/zones.ts";
 
+/**
+ * A visit opened or closed, once the store has it: "open" when the visit rules open it, "close"
+ * after its row is final and its best snapshot saved (so MQTT, webhooks and clips can link it).
+ */
+export interface VisitEvent {
+  type: "open" | "close";
+  /** When it happened (ms since the epoch): the open time, or the close time (end + the gap). */
+  at: number;
+  visit: VisitRecord;
+}
+
 export interface SceneFeed {
   /** Every analyzer update, one per detection result (tracks, crossings, visit open/close). */
   onUpdate(cb: (u: SceneUpdate) => void): () => void;
+  /** Visits as stored: for MQTT, webhooks and the clip recorder. */
+  onVisit(cb: (e: VisitEvent) => void): () => void;
   /** The live scene now, for /status, the SSE stream and the WebSocket. */
   statusJson(): SceneStatusJson;
 }
