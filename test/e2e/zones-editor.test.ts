@@ -262,3 +262,22 @@ test("a line drawn with a finger: two taps, named, saved", async () => {
   expect(await alphaAt(page, 0.8, 0.5)).toBeGreaterThan(0);
   await ctx.close();
 }, 60000);
+
+test("without the scene analyzer the dashboard shows no editor and no layer", async () => {
+  const plain = makeFake();
+  const server = createServer(plain.deps);
+  server.listen({ port: 0, hostname: "127.0.0.1" });
+  const page = await browser.newPage();
+  try {
+    const answered = page.waitForResponse((r) => r.url().endsWith("/api/zones"));
+    await page.goto(`http://127.0.0.1:${server.server!.port}/`, { waitUntil: "commit" });
+    expect((await answered).status()).toBe(404);
+    await page.locator("#snapshot").waitFor({ state: "visible" });
+    expect(await page.locator("#zones-panel").isHidden()).toBe(true);
+    expect(await page.locator("#zones-layer").count()).toBe(0);
+  } finally {
+    await page.close();
+    await server.stop(true);
+    plain.cleanup();
+  }
+}, 60000);
