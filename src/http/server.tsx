@@ -19,6 +19,7 @@
  *   api.ts         GET /api/events  /api/events/:id
  *   snapshot.ts    GET|POST /snapshot (rate limited)
  *   telemetry.ts   GET /status  /metrics  /healthz
+ *   zones.ts       GET|PUT /api/zones  (the zone editor's file)
  */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
@@ -35,6 +36,7 @@ import { pageRoutes } from "./routes/pages.tsx";
 import { snapshotRoutes } from "./routes/snapshot.ts";
 import { streamRoutes } from "./routes/streams.ts";
 import { telemetryRoutes } from "./routes/telemetry.ts";
+import { zonesRoutes } from "./routes/zones.ts";
 import { buildStatus } from "./status.ts";
 import { StreamHub } from "./streams.ts";
 
@@ -81,6 +83,7 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
     .use(telemetryRoutes(deps, hub))
     .use(snapshotRoutes(deps))
     .use(fileRoutes(deps, hub))
+    .use(zonesRoutes(deps))
     .use(apiRoutes(deps));
   return app;
 }

@@ -7,6 +7,12 @@ import { Archive, type ArchiveOptions } from "../../src/events/archive.ts";
 import { logger } from "../../src/shared/log.ts";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import type { ServerConfig, ServerDeps } from "../../src/http/deps.ts";
+import type { SceneDeps } from "../../src/http/deps.ts";
+import type {
+  ZonesService,
+  ZonesError as ZonesServiceError,
+} from "../../src/pipeline/scene-api.ts";
+import { EMPTY_ZONES, validateZones, type ZonesConfig } from "../../src/track/zones.ts";
 import type { PipelineStatus } from "../../src/shared/status.ts";
 import type { Detection, FrameState } from "../../src/shared/types.ts";
 
@@ -274,4 +280,80 @@ export class PartReader {
   async cancel(): Promise<void> {
     await this.reader.cancel();
   }
+}
+
+/** An in-memory ZonesService (issue 11): validates as the real one, records what was saved. */
+export interface FakeZonesService extends ZonesService {
+  /** Every config save() accepted, oldest first. */
+  readonly saved: ZonesConfig[];
+  /** What error() answers (the file on disk is bad), or null. */
+  setError(e: ZonesServiceError | null): void;
+  /** The next save() fails as a write error would (disk full). */
+  failNextSave(e: Error): void;
+}
+
+export function fakeZonesService(
+  initial: ZonesConfig = EMPTY_ZONES,
+  path = "/tmp/hazardcam-test/zones.json",
+): FakeZonesService {
+  let current = validateZones(initial);
+  let error: ZonesServiceError | null = null;
+  let failure: Error | null = null;
+  const listeners = new Set<(c: ZonesConfig) => void>();
+  const saved: ZonesConfig[] = [];
+  return {
+    path,
+    saved,
+    current: () => current,
+    error: () => error,
+    setError: (e) => void (error = e),
+    failNextSave: (e) => void (failure = e),
+    async save(config) {
+      const valid = validateZones(config);
+      if (failure) {
+        const f = failure;
+        failure = null;
+        throw f;
+      }
+      current = valid;
+      error = null;
+      saved.push(valid);
+      for (const cb of listeners) cb(valid);
+      return valid;
+    },
+    onChange(cb) {
+      listeners.add(cb);
+      return () => void listeners.delete(cb);
+    },
+  };
+}
+
+/** ServerDeps.scene around a zones service: a feed that never updates and no visits. */
+export function sceneWithZones(zones: ZonesService): SceneDeps {
+  const none = () => () => undefined;
+  return {
+    zones,
+    feed: {
+      onUpdate: none,
+      onVisit: none,
+      statusJson: () => ({
+        tracks: [],
+        zone_people: Object.fromEntries(zones.current().zones.map((z) => [z.name, 0])),
+        people_in_zones: 0,
+        lines: Object.fromEntries(zones.current().lines.map((l) => [l.name, { in: 0, out: 0 }])),
+        day: new Date().toISOString().slice(0, 10),
+        visit: null,
+        zones_error: zones.error()?.message ?? null,
+      }),
+    },
+    visits: {
+      list: () => [],
+      count: () => 0,
+      get: () => null,
+      current: () => null,
+      at: () => null,
+      activity: () => [],
+      pathOf: (file) => join("/nonexistent", file),
+    },
+  };
 }

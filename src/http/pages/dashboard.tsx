@@ -9,6 +9,7 @@ import { DASHBOARD_JS } from "../assets.ts";
 import { fmt1 } from "./format.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
 import { Thumb } from "./thumb.tsx";
+import { ZonesPanel } from "./zones-panel.tsx";
 
 export interface DashboardProps {
   info: PageInfo;
@@ -85,6 +86,7 @@ function LivePanel(p: LiveProps): JSX.Element {
           Current frame
         </a>
       </form>
+      <ZonesPanel />
     </section>
   );
 }
