@@ -19,6 +19,7 @@
  *   api.ts         GET /api/events  /api/events/:id
  *   snapshot.ts    GET|POST /snapshot (rate limited)
  *   telemetry.ts   GET /status  /metrics  /healthz
+ *   activity.ts    GET /api/activity  /assets/uplot.*  (issue 12's charts)
  */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
@@ -29,6 +30,7 @@ import { AllowTable, MethodNotAllowed } from "./methods.ts";
 import { BadRequest } from "./query.ts";
 import type { PageInfo } from "./pages/layout.tsx";
 import { json, notFound, pageInfo, rawPath } from "./respond.tsx";
+import { activityRoutes } from "./routes/activity.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { pageRoutes } from "./routes/pages.tsx";
@@ -81,7 +83,8 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
     .use(telemetryRoutes(deps, hub))
     .use(snapshotRoutes(deps))
     .use(fileRoutes(deps, hub))
-    .use(apiRoutes(deps));
+    .use(apiRoutes(deps))
+    .use(activityRoutes(deps));
   return app;
 }
 
