@@ -45,10 +45,10 @@ export const DAY_ACTIVITY_CSS = `
 .day-activity .hours span:first-child { transform: none; }
 .visit-list { margin: 6px 0 10px; font-size: 14px; }
 .visit-list ol { margin: 6px 0; padding-left: 22px; columns: 2 300px; }
-.week { margin-top: 12px; }
-.week td, .week th { padding: 4px 6px; white-space: nowrap; }
+.week-wrap { overflow-x: auto; margin-top: 12px; }
+.week td, .week th { padding: 4px 5px; white-space: nowrap; }
 .week tr.on { background: #eff6ff; }
-.week td.strip { width: 100%; min-width: 120px; }
+.week td.strip { width: 100%; min-width: 72px; }
 .week svg { display: block; width: 100%; height: 18px; }
 .week svg rect.cell { fill: var(--accent); }
 .week svg rect.zero { fill: #e5e7eb; }

@@ -20,22 +20,24 @@ export interface WeekProps {
 export function WeekOverview(p: WeekProps): JSX.Element {
   const maxSec = Math.max(0, ...p.week.flatMap((d) => d.hours.map((h) => h.person_seconds)));
   return (
-    <table class="week" aria-label="the last seven days by hour">
-      <thead>
-        <tr>
-          <th>Day</th>
-          <th>Hours 00–24</th>
-          <th>Visits</th>
-          <th>Most</th>
-          <th>In / out</th>
-        </tr>
-      </thead>
-      <tbody>
-        {p.week.map((d) => (
-          <WeekRow d={d} on={d.day === p.selected} maxSec={maxSec} href={p.href(d.day)} />
-        ))}
-      </tbody>
-    </table>
+    <div class="week-wrap">
+      <table class="week" aria-label="the last seven days by hour">
+        <thead>
+          <tr>
+            <th>Day</th>
+            <th>By hour</th>
+            <th>Visits</th>
+            <th>Most</th>
+            <th>In/out</th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.week.map((d) => (
+            <WeekRow d={d} on={d.day === p.selected} maxSec={maxSec} href={p.href(d.day)} />
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
