@@ -285,7 +285,10 @@
         });
       })
       .catch(function (e) {
-        setState("unavailable", "No activity data: " + e.message);
+        // The 503's reason already starts with "no activity data".
+        var m = String(e.message || e);
+        var text = /^no activity data/i.test(m) ? m : "No activity data: " + m;
+        setState("unavailable", text.charAt(0).toUpperCase() + text.slice(1));
       })
       .then(function () {
         busy = false;
