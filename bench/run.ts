@@ -169,6 +169,10 @@ if (want("ffi")) {
 }
 
 if (want("track")) results.track = runJsonChild("track.ts", quick ? ["--rounds", "1"] : []); // issue 11: ≤ 0.3 ms/result
+if (want("activity")) {
+  say("activity: /api/activity over a day of minutes (bench/activity.ts)");
+  results.activity = runJsonChild("activity.ts", quick ? ["--runs", "60", "--rounds", "1"] : []); // issue 12: ≤ 20 ms p99
+}
 let pipeline: PipelineResult | null = null;
 if (want("pipeline")) {
   say("pipeline fps: compiled binary, fake camera at 60 fps, CPU model on 1 thread");
@@ -226,6 +230,11 @@ interface Budget {
 }
 const budgets: Budget[] = [];
 const load1 = (l?: [number, number, number][]): number | null => l?.[0]?.[0] ?? null;
+interface ActivityJson {
+  worstP99Ms: number;
+  results: Record<string, { ms: Summary }>;
+  loadavg: [number, number, number][];
+}
 
 if (want("stages")) {
   const parts = ["grab_mjpeg", "decode", "resize", "annotate", "encode_q80"];
@@ -328,6 +337,19 @@ if (ffi) {
     pass: ffi.overheadPctOfMin <= 2,
     note: `paired medians ${ffi.overheadPctPaired}%; C ${ffi.cMedianMs} ms, bun ${ffi.bunMedianMs} ms median; ${ffi.bunOutsideInvokeMedianMs} ms per inference outside the invoke`,
     loadavg1: load1(ffi.loadavg),
+  });
+}
+const activity = results.activity as ActivityJson | undefined;
+if (activity) {
+  const sq = activity.results.sqlite_minute_socket?.ms;
+  budgets.push({
+    name: "/api/activity: a day of minutes, 4 zones + 2 lines (worst p99)",
+    measured: activity.worstP99Ms,
+    unit: "ms",
+    budget: "<= 20",
+    pass: activity.worstP99Ms <= 20,
+    note: `bucket=minute over a socket from sqlite p50 ${sq?.p50} / p99 ${sq?.p99} ms (provisional table until the scene store is on main)`,
+    loadavg1: load1(activity.loadavg),
   });
 }
 if (soaked) {

@@ -20,6 +20,7 @@
  *   snapshot.ts    GET|POST /snapshot (rate limited)
  *   telemetry.ts   GET /status  /metrics  /healthz
  *   zones.ts       GET|PUT /api/zones  (the zone editor's file)
+ *   activity.ts    GET /api/activity  /assets/uplot.*  (issue 12's charts)
  */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
@@ -30,6 +31,7 @@ import { AllowTable, MethodNotAllowed } from "./methods.ts";
 import { BadRequest } from "./query.ts";
 import type { PageInfo } from "./pages/layout.tsx";
 import { json, notFound, pageInfo, rawPath } from "./respond.tsx";
+import { activityRoutes } from "./routes/activity.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { pageRoutes } from "./routes/pages.tsx";
@@ -84,7 +86,8 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
     .use(snapshotRoutes(deps))
     .use(fileRoutes(deps, hub))
     .use(zonesRoutes(deps))
-    .use(apiRoutes(deps));
+    .use(apiRoutes(deps))
+    .use(activityRoutes(deps));
   return app;
 }
 

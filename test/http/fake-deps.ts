@@ -69,7 +69,13 @@ export interface Fake {
 const quietLog = { ...logger("events"), warn: () => undefined, info: () => undefined };
 
 export function makeFake(
-  opts: { config?: Partial<ServerConfig>; archive?: ArchiveOptions; noFrame?: boolean } = {},
+  opts: {
+    config?: Partial<ServerConfig>;
+    archive?: ArchiveOptions;
+    noFrame?: boolean;
+    /** The live scene and the visits store (e.g. fakeScene(new FakeVisits()), fake-visits.ts). */
+    scene?: ServerDeps["scene"];
+  } = {},
 ): Fake {
   const dir = fs.mkdtempSync(join(os.tmpdir(), "hazardcam-http-"));
   const archive = Archive.open(dir, { keepDays: 0, minFreeMb: 0, log: quietLog, ...opts.archive });
@@ -182,6 +188,7 @@ export function makeFake(
       noSignalJpeg: (reason) => taggedJpeg(`nosignal:${reason}`),
       archive,
       startedAt: Date.now() - 5000,
+      ...(opts.scene ? { scene: opts.scene } : {}),
     },
   };
   if (!opts.noFrame) fake.publish(1);
@@ -357,3 +364,5 @@ export function sceneWithZones(zones: ZonesService): SceneDeps {
     },
   };
 }
+/** A fake visits store and ServerDeps.scene around it (issue 11/12 routes and pages). */
+export { FakeVisits, fakeScene, type VisitSpec } from "./fake-visits.ts";

@@ -6,6 +6,7 @@
 import type { PropsWithChildren } from "@kitajs/html";
 import type { EventRecord } from "../../events/archive.ts";
 import { DASHBOARD_JS } from "../assets.ts";
+import { ActivityChart } from "./activity-chart.tsx";
 import { fmt1 } from "./format.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
 import { Thumb } from "./thumb.tsx";
@@ -39,6 +40,7 @@ export function Dashboard(p: DashboardProps): JSX.Element {
           <RecentPanel recent={p.recent} />
         </div>
       </div>
+      <ActivityChart />
       <script>{DASHBOARD_JS}</script>
     </Layout>
   );

@@ -16,6 +16,8 @@ export interface GalleryProps {
   days: { day: string; count: number }[];
   /** Query string for a given page, keeping the filters. */
   pageHref: (page: number) => string;
+  /** The day's activity panel (src/http/pages/day-activity.tsx), above the filters. */
+  activity?: JSX.Element;
 }
 
 export function Gallery(p: GalleryProps): JSX.Element {
@@ -25,6 +27,7 @@ export function Gallery(p: GalleryProps): JSX.Element {
       <h1>
         Events <small>{filtered ? `${p.matching} of ${p.total}` : String(p.total)} total</small>
       </h1>
+      {p.activity ?? ""}
       <Filters {...p} filtered={filtered} />
       {p.events.length === 0 ? (
         <div class="card muted">No events{filtered ? " match these filters" : " yet"}.</div>

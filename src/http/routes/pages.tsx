@@ -3,12 +3,13 @@ import { Elysia } from "elysia";
 import type { ServerDeps, StreamCounts } from "../deps.ts";
 import { Dashboard } from "../pages/dashboard.tsx";
 import { EventPage } from "../pages/event.tsx";
+import { dayActivityPanel } from "../pages/day-activity.tsx";
 import { Gallery } from "../pages/gallery.tsx";
 import type { PageInfo } from "../pages/layout.tsx";
 import { dayParam, intParam, reasonParam, timeParam } from "../query.ts";
 import { ID_RE, notFound, page, pageInfo, searchParams } from "../respond.tsx";
 
-export type PageDeps = Pick<ServerDeps, "config" | "status" | "latest" | "archive">;
+export type PageDeps = Pick<ServerDeps, "config" | "status" | "latest" | "archive" | "scene">;
 
 const GALLERY_PAGE_SIZE = 48;
 const DASHBOARD_RECENT = 9;
@@ -84,6 +85,7 @@ function gallery(deps: PageDeps, info: PageInfo, sp: URLSearchParams): Response 
       reason={q.reason}
       days={archive.days()}
       pageHref={pageHref}
+      activity={dayActivityPanel(deps.scene?.visits, q.day, q.reason)}
     />,
   );
 }
