@@ -12,14 +12,13 @@ import { EventSaver, type EventSink } from "./events.ts";
 import { RenderRequests, SnapshotRequests } from "./snapshots.ts";
 import type { PipelineStore } from "./store.ts";
 import { PipelineWorkers, type WorkerFactory, type ZonesSource } from "./workers.ts";
-import type { RenderedImages, RenderRequest } from "../workers/protocol.ts";
+import type { RenderedImages, RenderInput } from "../workers/protocol.ts";
 
 export { noSignal } from "./no-signal.ts";
 export { PipelineStore, type StoreEvent, type StoreEvents } from "./store.ts";
 export type { WorkerFactory, WorkerName, ZonesSource } from "./workers.ts";
 
-/** A visit snapshot to draw: the frame's JPEG, the boxes with their labels, the overlay line. */
-export type RenderInput = Omit<RenderRequest, "id">;
+export type { RenderedImages, RenderInput } from "../workers/protocol.ts";
 
 export interface Pipeline {
   /** Saves the current frame (reason "snapshot"); null without a frame or when the save failed. */

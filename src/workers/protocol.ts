@@ -66,6 +66,9 @@ export interface RenderRequest {
   overlay: OverlayInfo;
 }
 
+/** A render request before the pipeline numbers it. */
+export type RenderInput = Omit<RenderRequest, "id">;
+
 export interface RenderedImages {
   /** Annotated, quality 95, as the event images. */
   jpeg: Uint8Array;
