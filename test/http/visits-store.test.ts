@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Archive, INDEX_FILE, THUMBS_DIR } from "../../src/events/archive.ts";
-import { latestVersion } from "../../src/events/migrations.ts";
+import { latestVersion, migrate, MIGRATIONS } from "../../src/events/migrations.ts";
 import { visitFileName } from "../../src/events/visit-files.ts";
 import { VisitsStore, type VisitState, type VisitsOptions } from "../../src/events/visits.ts";
 import { setQuiet } from "../../src/shared/log.ts";
@@ -76,16 +76,10 @@ function visit(id: number, start: number, end: number, over: Partial<VisitState>
 describe("an outdir made by today's release (schema 1)", () => {
   test("is migrated in place: every event kept, unlinked; visits start from there", async () => {
     const dir = outdir();
+    // The index as the released migration 1 makes it (no visits tables, user_version 1).
     const db = new Database(join(dir, INDEX_FILE), { create: true, strict: true });
     db.exec("PRAGMA journal_mode=WAL");
-    db.exec(`CREATE TABLE events (
-      id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, day TEXT NOT NULL,
-      reason TEXT NOT NULL, people INTEGER NOT NULL, detections TEXT NOT NULL,
-      infer_ms REAL NOT NULL, fps REAL NOT NULL, file TEXT NOT NULL UNIQUE, thumb TEXT,
-      bytes INTEGER NOT NULL DEFAULT 0)`);
-    db.exec("CREATE INDEX events_time ON events(time, id)");
-    db.exec("CREATE INDEX events_day ON events(day, time)");
-    db.exec("PRAGMA user_version=1");
+    migrate(db, MIGRATIONS.slice(0, 1));
     const files = ["20240530_090000_auto_people1_tpu7.0ms_fps10.0.jpg", "holiday.jpg"];
     files.forEach((f, i) => {
       fs.writeFileSync(join(dir, f), JPEG);
