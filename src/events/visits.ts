@@ -208,7 +208,7 @@ export class VisitsStore implements VisitsReader {
         v.start,
       );
     })();
-    return this.get(v.id) as VisitRecord;
+    return this.#stored(v.id);
   }
 
   /** An open visit's latest state (its end so far). */
@@ -248,7 +248,7 @@ export class VisitsStore implements VisitsReader {
       ).run(v.end, ...this.#fields(v), files.image, files.thumb, v.id);
       this.#tracks(v);
     })();
-    return this.get(v.id) as VisitRecord;
+    return this.#stored(v.id);
   }
 
   addCrossings(list: readonly NewCrossing[]): void {
@@ -398,6 +398,13 @@ export class VisitsStore implements VisitsReader {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
+
+  /** The visit just written; throws when its row is not there (its open failed). */
+  #stored(id: number): VisitRecord {
+    const rec = this.get(id);
+    if (!rec) throw new HcError("VISITS_MISSING", `visit ${id} is not in the index`);
+    return rec;
+  }
 
   /** zones, people, max_people, crossings of a visit, as stored. */
   #fields(v: VisitState): [string, number, number, string] {
