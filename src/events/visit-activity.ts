@@ -28,8 +28,11 @@ export interface LineRow {
 export function bucketStart(ms: number, bucket: Bucket): number {
   if (bucket === "minute") return Math.floor(ms / 60_000) * 60_000;
   const d = new Date(ms);
-  if (bucket === "hour") d.setMinutes(0, 0, 0);
-  else d.setHours(0, 0, 0, 0);
+  // Minus the local minutes, not setMinutes(0): each pass of a DST change's repeated hour is
+  // its own hour (setMinutes would put both in the first).
+  if (bucket === "hour")
+    return ms - (d.getMinutes() * 60_000 + d.getSeconds() * 1000 + d.getMilliseconds());
+  d.setHours(0, 0, 0, 0);
   return d.getTime();
 }
 

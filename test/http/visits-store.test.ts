@@ -274,6 +274,21 @@ describe("activity", () => {
     });
   });
 
+  test("the repeated hour of a change back from summer time is two hour buckets", () => {
+    process.env.TZ = "Europe/Berlin";
+    const { visits } = openAll(outdir());
+    // 2024-10-27: 02:00-03:00 local twice (CEST, then CET), 00:00 UTC and 01:00 UTC.
+    const first = Date.UTC(2024, 9, 27, 0, 30);
+    const second = Date.UTC(2024, 9, 27, 1, 30);
+    expect(new Date(first).getHours()).toBe(new Date(second).getHours());
+    visits.addMinutes([minute(first, 1, 10), minute(second, 1, 20)]);
+    const hours = visits.activity({ from: first - HOUR, to: second + HOUR, bucket: "hour" });
+    expect(hours.map((b) => [b.start, b.total.personSeconds])).toEqual([
+      [Date.UTC(2024, 9, 27, 0), 10],
+      [Date.UTC(2024, 9, 27, 1), 20],
+    ]);
+  });
+
   test("the minute under way counts too", () => {
     const { visits } = openAll(outdir());
     visits.addMinutes([minute(T0, 1, 20)]);
