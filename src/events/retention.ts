@@ -10,6 +10,7 @@ import type { Logger } from "../shared/log.ts";
 import type { EventIndex, FileRow } from "./db.ts";
 import type { Folders } from "./reconcile.ts";
 import { unlinkQuiet } from "./files.ts";
+import type { VisitFileRow } from "./visit-files.ts";
 import { DEFAULT_RETENTION, type ArchiveOptions, type RetentionOptions } from "./types.ts";
 
 /** The rules of `opts` with the defaults filled in; throws ARCHIVE_RETENTION on nonsense. */
@@ -90,5 +91,63 @@ export function enforce(ctx: RetentionContext): number {
   }
   if (minFreeMb > 0) deleted += byFreeSpace(ctx);
   if (deleted) ctx.log.info(`retention deleted ${deleted} old event(s)`);
+  return deleted;
+}
+
+/** What visit retention needs of the visits store (src/events/visits.ts). */
+export interface VisitsRetention {
+  /** Where the visit images are, for the free-space rule. */
+  readonly dirs: { visitsDir: string };
+  /** Closed visits that ended before cutoffMs, oldest first. */
+  endedBefore(cutoffMs: number): VisitFileRow[];
+  /** Deletes those visits (files, rows, tracks), and crossings and activity before cutoffMs. */
+  deleteVisits(rows: readonly VisitFileRow[], cutoffMs: number): void;
+  /** The oldest visits that still have an image, never the newest visit. */
+  oldestImages(limit: number): VisitFileRow[];
+  /** Deletes a visit's images; the visit stays. */
+  dropImages(r: VisitFileRow): void;
+}
+
+export interface VisitRetentionContext {
+  store: VisitsRetention;
+  rules: Pick<RetentionOptions, "keepDays" | "minFreeMb">;
+  now: () => number;
+  freeMb: (dir: string) => number | null;
+  log: Logger;
+}
+
+/**
+ * Visits follow the events' rules (issue 11): older than keepDays, a visit goes with its images,
+ * tracks and stills' links, and the crossings and activity minutes of that age go too; under
+ * minFreeMb free, the oldest visit images go (the visits stay, without a picture), never the
+ * newest one's. Returns how many visits were deleted.
+ */
+export function enforceVisits(ctx: VisitRetentionContext): number {
+  const { keepDays, minFreeMb } = ctx.rules;
+  let deleted = 0;
+  if (keepDays > 0) {
+    const cutoff = ctx.now() - keepDays * 86_400_000;
+    const rows = ctx.store.endedBefore(cutoff);
+    ctx.store.deleteVisits(rows, cutoff);
+    deleted = rows.length;
+    if (deleted) ctx.log.info(`retention deleted ${deleted} old visit(s)`);
+  }
+  if (minFreeMb > 0) {
+    let dropped = 0;
+    for (let guard = 0; guard < 100_000; guard++) {
+      const free = ctx.freeMb(ctx.store.dirs.visitsDir);
+      if (free === null || free >= minFreeMb) break;
+      const batch = ctx.store.oldestImages(5);
+      if (batch.length === 0) break;
+      try {
+        for (const r of batch) ctx.store.dropImages(r);
+      } catch (e) {
+        ctx.log.once("delete-visit", "warn", `cannot delete a visit snapshot: ${errorMessage(e)}`);
+        break;
+      }
+      dropped += batch.length;
+    }
+    if (dropped) ctx.log.info(`low disk space: deleted the snapshots of ${dropped} old visit(s)`);
+  }
   return deleted;
 }
