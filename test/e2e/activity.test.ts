@@ -14,7 +14,7 @@ import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { camArgs, fakecamEnv, startServer, waitFor, type Running } from "./harness.ts";
 
-const SCENE_ENGINE_MERGED = false;
+const SCENE_ENGINE_MERGED = true;
 const CHROMIUM = "/usr/bin/chromium";
 
 let srv: Running | undefined;
