@@ -25,6 +25,7 @@
  *   "an index made by schema version 1").
  */
 import type { Database } from "bun:sqlite";
+import { CLIPS_SCHEMA_SQL } from "../clips/store.ts";
 import { HcError } from "../shared/errors.ts";
 
 export interface Migration {
@@ -58,6 +59,18 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
       db.exec("CREATE INDEX IF NOT EXISTS events_time ON events(time, id)");
       db.exec("CREATE INDEX IF NOT EXISTS events_day ON events(day, time)");
+    },
+  },
+  // Version 2 is the scene branch's (visits and activity). On the clips-wire branch this empty
+  // stand-in keeps the list without a gap (checkMigrations); the merge replaces it with theirs.
+  { version: 2, name: "visits (scene branch)", up() {} },
+  {
+    version: 3,
+    name: "clips",
+    up(db) {
+      // Visit clips (issue 12): one row per .mjpeg + index pair in <outdir>/clips, see
+      // src/clips/store.ts. No foreign key to the visits: the order of 2 and 3 does not matter.
+      db.exec(CLIPS_SCHEMA_SQL);
     },
   },
 ];
