@@ -1,5 +1,5 @@
 /**
- * The run command. Start order: archive → HTTP (listening at once, "starting" frames) →
+ * The run command. Start order: archive → HTTP (listening at once, "starting" frames) → clips →
  * integrations → pipeline; stop order the reverse, from any moment (SIGINT/SIGTERM during the
  * start cancels it). Resolves with the exit code.
  */
@@ -17,6 +17,7 @@ import { startIntegrations, type Integrations } from "./integrations/index.ts";
 import { Lifecycle } from "./shared/lifecycle.ts";
 import { logger } from "./shared/log.ts";
 import { noSignal, PipelineStore, startPipeline, type Pipeline } from "./pipeline/index.ts";
+import { startClips } from "./pipeline/clips.ts";
 import { VERSION } from "./shared/version.ts";
 
 const log = logger("hazardcam");
@@ -56,6 +57,13 @@ export async function serve(config: Config): Promise<number> {
     life.add("retention timer", startRetention(archive));
     const deps = serverDeps(config, store, archive, startedAt, () => pipeline);
     const app = await life.step("http", () => listen(config, deps, startedAt), stopHttp);
+    // Clips: recovery before the first frame; closed after the pipeline, before the archive.
+    const clips = await life.step(
+      "clips",
+      () => startClips({ config, archive, store }),
+      (c) => c.close(),
+    );
+    deps.clips = clips.service;
     const integrations = await life.step(
       "integrations",
       () => startIntegrationsFor(config, deps, app),
