@@ -19,6 +19,7 @@
  *   api.ts         GET /api/events  /api/events/:id
  *   snapshot.ts    GET|POST /snapshot (rate limited)
  *   telemetry.ts   GET /status  /metrics  /healthz
+ *   clips.ts       GET /out/clips/<file>  /api/visits/:id/clips  /api/visits/:id/clip.mjpeg
  */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
@@ -30,6 +31,7 @@ import { BadRequest } from "./query.ts";
 import type { PageInfo } from "./pages/layout.tsx";
 import { json, notFound, pageInfo, rawPath } from "./respond.tsx";
 import { apiRoutes } from "./routes/api.ts";
+import { clipRoutes } from "./routes/clips.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { snapshotRoutes } from "./routes/snapshot.ts";
@@ -81,7 +83,8 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
     .use(telemetryRoutes(deps, hub))
     .use(snapshotRoutes(deps))
     .use(fileRoutes(deps, hub))
-    .use(apiRoutes(deps));
+    .use(apiRoutes(deps))
+    .use(clipRoutes(deps));
   return app;
 }
 
