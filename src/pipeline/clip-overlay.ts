@@ -6,7 +6,7 @@
  *   the observed interval between detection results: the pre-roll ring must keep that much more.
  */
 import type { SceneUpdate } from "../track/scene.ts";
-import type { Box, FrameState } from "../shared/types.ts";
+import type { Box, DetectionResult, FrameState } from "../shared/types.ts";
 import type { ClipOverlay, OverlayBox } from "./clips-api.ts";
 
 const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
@@ -21,10 +21,18 @@ type Tracks = NonNullable<ClipOverlay["tracks"]>;
 export class OverlayCache {
   private tracks: Tracks | undefined = undefined;
   private detectSeq = -1;
+  /** Capture times of the frames of the latest results, by detectSeq. */
+  private readonly resultAt = new Map<number, number>();
   private current: ClipOverlay | null = null;
 
   /** Detections below `threshold` are left out (the scene engine may ask for lower ones). */
   constructor(private readonly threshold: number) {}
+
+  /** A detection result (before the frames that carry it): remembers its frame's time. */
+  result(r: Pick<DetectionResult, "detectSeq" | "grabbedAt">): void {
+    this.resultAt.set(r.detectSeq, r.grabbedAt);
+    if (this.resultAt.size > 8) this.resultAt.delete(this.resultAt.keys().next().value as number);
+  }
 
   /** The latest scene update: its confirmed tracks go into the overlays from now on. */
   scene(u: Pick<SceneUpdate, "tracks">): void {
@@ -47,6 +55,8 @@ export class OverlayCache {
       .filter((d) => d.score >= this.threshold)
       .map((d) => ({ label: d.label, score: r3(d.score), box: overlayBox(d.box) }));
     const o: ClipOverlay = { r: s.detectSeq, det };
+    const rt = this.resultAt.get(s.detectSeq);
+    if (rt !== undefined) o.rt = rt;
     if (this.tracks) o.tracks = this.tracks;
     this.detectSeq = s.detectSeq;
     this.current = o;

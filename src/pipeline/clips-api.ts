@@ -20,6 +20,11 @@ export type OverlayBox = [number, number, number, number];
 export interface ClipOverlay {
   /** Detection results so far (FrameState.detectSeq): which result the boxes are. */
   r: number;
+  /**
+   * Capture time of the frame the boxes were detected on (ms since epoch; absent when unknown):
+   * a frame shows the newest result, which is of a frame an inference time older or more.
+   */
+  rt?: number;
   det: { label: string; score: number; box: OverlayBox }[];
   /** Confirmed tracks with their ids (absent without the scene engine). */
   tracks?: { id: number; score: number; box: OverlayBox; zones: string[] }[];

@@ -115,7 +115,7 @@ export async function startClips(o: ClipsStartOptions): Promise<Clips> {
   if (wiring.recorder.enabled) {
     const fps = c.fps === null ? `the camera's, at most ${DEFAULT_CLIP_FPS}` : String(c.fps);
     log.info(
-      `clips: ${c.preSec} s before a visit, ${c.postSec} s after, at most ${c.maxSec} s each, fps ${fps}, buffer ${c.bufferMb} MB`,
+      `${c.preSec} s before a visit, ${c.postSec} s after, at most ${c.maxSec} s each, fps ${fps}, buffer ${c.bufferMb} MB`,
     );
   }
   return wiring;
@@ -152,7 +152,10 @@ class ClipsWiring implements Clips {
     if (this.recorder.enabled) {
       this.unsubs.push(o.store.on("frame", (s) => this.frame(s)));
       this.unsubs.push(
-        o.store.on("result", (r) => this.recorder.setRingMargin(this.delay.result(r.grabbedAt))),
+        o.store.on("result", (r) => {
+          this.overlay.result(r);
+          this.recorder.setRingMargin(this.delay.result(r.grabbedAt));
+        }),
       );
     }
     this.timer = setInterval(() => this.tick(), TICK_MS);

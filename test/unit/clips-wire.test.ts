@@ -54,6 +54,17 @@ describe("OverlayCache", () => {
   });
 });
 
+test("OverlayCache: rt is the time of the frame the result is of (a frame shows an older result)", () => {
+  const o = new OverlayCache(0.5);
+  o.result({ detectSeq: 9, grabbedAt: 1000 });
+  expect(o.of({ detectSeq: 9, detections: [] })).toEqual({ r: 9, rt: 1000, det: [] });
+  // Unknown (results from before the clips started): absent.
+  expect(o.of({ detectSeq: 3, detections: [] })).toEqual({ r: 3, det: [] });
+  for (let i = 10; i < 30; i++) o.result({ detectSeq: i, grabbedAt: i * 100 });
+  expect(o.of({ detectSeq: 9, detections: [] }).rt).toBeUndefined();
+  expect(o.of({ detectSeq: 29, detections: [] }).rt).toBe(2900);
+});
+
 describe("OpenDelay", () => {
   test("before any result it assumes a slow detector", () => {
     expect(new OpenDelay(3).delayMs()).toBe(5 * ASSUMED_RESULT_INTERVAL_MS + 1000);

@@ -6,8 +6,9 @@
  *   time minus the first frame's, from the moment the first frame is sent. The visit's clips
  *   (consecutive parts of a long visit) play one after the other on the same clock.
  * - Pull-based (highWaterMark 0), as the live clients (live/client.ts): the runtime asks for the
- *   next part only once the previous one went out, and each pull sends the NEWEST frame that is
- *   due, so a slow client skips frames and never queues them.
+ *   next part only once the previous one went out, and a pull that finds the replay more than
+ *   SKIP_BEHIND_MS behind sends the NEWEST due frame: a slow client skips frames and never
+ *   queues them.
  * - A clip still being recorded (the visit is open, or its post-roll runs) is followed: at the
  *   end of what is written the index is read again, until the clip is finished or nothing new
  *   came for FOLLOW_IDLE_MS. Then the stream ends (the viewer shows the last frame).
@@ -18,6 +19,11 @@ import { fileNames, parseIndex } from "../../clips/format.ts";
 import type { ClipRow } from "../../pipeline/clips-api.ts";
 import { multipartPart } from "./mjpeg.ts";
 
+/**
+ * Frames are skipped only when the replay is this far behind (ms): a timer that fires late on a
+ * busy machine sends its frame late rather than dropping it.
+ */
+export const SKIP_BEHIND_MS = 250;
 /** Re-read a recording clip's index this often (ms) once its written frames are sent. */
 export const FOLLOW_POLL_MS = 500;
 /** Stop following a recording clip after this long without a new frame (ms). */
@@ -91,15 +97,17 @@ async function readFrame(dir: string, f: ReplayFrame): Promise<Uint8Array | null
   return null;
 }
 
-/** The index of the newest frame due at `elapsedMs` from `from` on, or -1 if none is due. */
-function newestDue(frames: readonly ReplayFrame[], from: number, elapsedMs: number): number {
+/**
+ * The frame to send at `elapsedMs`: the next one once due, or the newest due one when the replay
+ * is more than SKIP_BEHIND_MS behind (a slow client); -1 if none is due yet.
+ */
+function dueFrame(frames: readonly ReplayFrame[], from: number, elapsedMs: number): number {
   const first = frames[0];
-  if (!first) return -1;
-  let j = -1;
-  for (let i = from; i < frames.length; i++) {
-    if ((frames[i] as ReplayFrame).t - first.t > elapsedMs) break;
-    j = i;
-  }
+  const next = frames[from];
+  if (!first || !next || next.t - first.t > elapsedMs) return -1;
+  if (elapsedMs - (next.t - first.t) < SKIP_BEHIND_MS) return from;
+  let j = from;
+  while (j + 1 < frames.length && (frames[j + 1] as ReplayFrame).t - first.t <= elapsedMs) j++;
   return j;
 }
 
@@ -163,7 +171,7 @@ class ReplayState {
     while (!this.closed) {
       const now = performance.now();
       // The clock starts with the first frame sent.
-      const j = newestDue(
+      const j = dueFrame(
         this.frames,
         this.next,
         this.startedAt === null ? 0 : now - this.startedAt,
