@@ -3,7 +3,8 @@
  * hardware (the fake V4L2 camera and the CPU model). Prints a table and writes
  * bench/results/<date>-<host>.json with every figure, the machine load around it and the
  * pass/fail of each budget.
- *   bun bench/run.ts [--quick] [--soak SECONDS] [--only stages,ffi,pipeline,streaming,lifecycle]
+ *   bun bench/run.ts [--quick] [--soak SECONDS]
+ *                    [--only stages,ffi,track,clips,pipeline,streaming,lifecycle]
  *                    [--build] [--load]
  * --quick: fewer runs and 8 s streaming phases (~2 min); --soak: add the soak run (600 = the
  * ten minutes of the issue); --build: rebuild the binary first (else it is built only if
@@ -169,6 +170,20 @@ if (want("ffi")) {
 }
 
 if (want("track")) results.track = runJsonChild("track.ts", quick ? ["--rounds", "1"] : []); // issue 11: ≤ 0.3 ms/result
+interface ClipsJson {
+  cpu: {
+    budget: { worstPercent: number; pass: boolean };
+    cases: { what: string; dir: string; percentOfPipeline: number; cpuSecPerVideoSec: number }[];
+    loadavg: [number, number, number][];
+  };
+  ring: { budgetMb: number; rssGrowthMb: number; rssPeakGrowthMb: number; limitMb: number };
+}
+let clipsBench: ClipsJson | null = null;
+if (want("clips")) {
+  say("clips: recorder CPU at 30 fps 640x480 and the pre-roll ring's RSS (bench/clips.ts)");
+  clipsBench = runJsonChild("clips.ts", quick ? ["--quick"] : []) as ClipsJson;
+  results.clips = clipsBench;
+}
 let pipeline: PipelineResult | null = null;
 if (want("pipeline")) {
   say("pipeline fps: compiled binary, fake camera at 60 fps, CPU model on 1 thread");
@@ -328,6 +343,30 @@ if (ffi) {
     pass: ffi.overheadPctOfMin <= 2,
     note: `paired medians ${ffi.overheadPctPaired}%; C ${ffi.cMedianMs} ms, bun ${ffi.bunMedianMs} ms median; ${ffi.bunOutsideInvokeMedianMs} ms per inference outside the invoke`,
     loadavg1: load1(ffi.loadavg),
+  });
+}
+if (clipsBench) {
+  // Issue 12. CPU: the worst case (a visit open the whole time) against the pipeline's own CPU
+  // at 30 fps without inference; RSS: the ring filled to its default budget (32 MB).
+  const { cpu, ring } = clipsBench;
+  const worst = cpu.cases.reduce((a, c) => (c.percentOfPipeline > a.percentOfPipeline ? c : a));
+  budgets.push({
+    name: "clip writing: CPU added to the pipeline at 30 fps 640x480 (worst case)",
+    measured: cpu.budget.worstPercent,
+    unit: "%",
+    budget: "<= 5",
+    pass: cpu.budget.pass,
+    note: `${worst.what} on ${worst.dir}: ${worst.cpuSecPerVideoSec} CPU s/s`,
+    loadavg1: load1(cpu.loadavg),
+  });
+  budgets.push({
+    name: `clip pre-roll ring RSS (--clip-buffer-mb ${ring.budgetMb})`,
+    measured: ring.rssGrowthMb,
+    unit: "MB",
+    budget: `<= ${ring.limitMb}`,
+    pass: ring.rssGrowthMb <= ring.limitMb,
+    note: `peak while filling ${ring.rssPeakGrowthMb} MB`,
+    loadavg1: loadavg()[0],
   });
 }
 if (soaked) {
