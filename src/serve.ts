@@ -1,7 +1,7 @@
 /**
  * The run command. Start order: archive → scene (zones, visits) → HTTP (listening at once,
- * "starting" frames) → integrations → pipeline; stop order the reverse (the open visit saved
- * first, while the capture Worker can draw it), from any moment (SIGINT/SIGTERM during the
+ * "starting" frames) → clips → integrations → pipeline; stop order the reverse (the open visit
+ * saved first, while the capture Worker can draw it), from any moment (SIGINT/SIGTERM during the
  * start cancels it). Resolves with the exit code.
  */
 import { hostname } from "node:os";
@@ -25,6 +25,7 @@ import {
   type RenderInput,
 } from "./pipeline/index.ts";
 import { startScene, type Scene } from "./pipeline/scene-start.ts";
+import { startClips } from "./pipeline/clips.ts";
 import { VERSION } from "./shared/version.ts";
 
 const log = logger("hazardcam");
@@ -70,6 +71,13 @@ export async function serve(config: Config): Promise<number> {
     );
     const deps = serverDeps(config, store, archive, startedAt, () => pipeline, scene);
     const app = await life.step("http", () => listen(config, deps, startedAt), stopHttp);
+    // Clips: recovery before the first frame; closed after the pipeline, before the archive.
+    const clips = await life.step(
+      "clips",
+      () => startClips({ config, archive, store, feed: scene.feed }),
+      (c) => c.close(),
+    );
+    deps.clips = clips.service;
     const integrations = await life.step(
       "integrations",
       () => startIntegrationsFor(config, deps, app),

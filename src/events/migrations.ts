@@ -26,6 +26,7 @@
  *   "an index made by schema version 1").
  */
 import type { Database } from "bun:sqlite";
+import { CLIPS_SCHEMA_SQL } from "../clips/store.ts";
 import { HcError } from "../shared/errors.ts";
 
 export interface Migration {
@@ -120,6 +121,15 @@ export const MIGRATIONS: readonly Migration[] = [
       // The cooldown stills (and snapshots) of a visit; NULL for the events of before.
       db.exec("ALTER TABLE events ADD COLUMN visit_id INTEGER");
       db.exec("CREATE INDEX events_visit ON events(visit_id)");
+    },
+  },
+  {
+    version: 3,
+    name: "clips",
+    up(db) {
+      // Visit clips (issue 12): one row per .mjpeg + index pair in <outdir>/clips, see
+      // src/clips/store.ts. No foreign key to the visits: the order of 2 and 3 does not matter.
+      db.exec(CLIPS_SCHEMA_SQL);
     },
   },
 ];

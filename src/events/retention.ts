@@ -1,10 +1,22 @@
 /**
  * Retention, oldest first: keepDays (age), maxEvents (count), minFreeMb (free space on the file
  * system holding outdir); 0 disables a rule. Runs at open, after every save and on a timer
- * (src/serve.ts). The free-space rule never deletes the newest event: deleting what was just
- * saved would save nothing at all. Synchronous: a few unlinks and rows.
+ * (src/serve.ts), and after each clip (src/pipeline/clips.ts). The free-space rule never deletes
+ * the newest event: deleting what was just saved would save nothing at all. Synchronous: a few
+ * unlinks and rows.
+ *
+ * The visit clips (issue 12, <outdir>/clips, rows in the same index: migration 3) go through the
+ * same rules first, in enforceClips(): see there.
  */
 import { join } from "node:path";
+import {
+  clipCount,
+  clipsBefore,
+  deleteClipRow,
+  oldestClips,
+  type ClipRow,
+} from "../clips/store.ts";
+import { CLIPS_DIR } from "../clips/format.ts";
 import { HcError, errorMessage } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { EventIndex, FileRow } from "./db.ts";
@@ -78,9 +90,63 @@ function byFreeSpace(ctx: RetentionContext): number {
   return deleted;
 }
 
-/** Applies the rules, oldest first; returns how many events were deleted. */
+/** Deletes each clip's two files, then its row; returns how many went and their bytes. */
+function deleteClips(ctx: RetentionContext, rows: ClipRow[]): { n: number; bytes: number } {
+  const db = ctx.index.database();
+  const out = { n: 0, bytes: 0 };
+  for (const c of rows) {
+    try {
+      unlinkQuiet(join(ctx.dirs.outdir, CLIPS_DIR, c.file));
+      unlinkQuiet(join(ctx.dirs.outdir, CLIPS_DIR, c.index));
+    } catch (e) {
+      ctx.log.once("delete-clip", "warn", `cannot delete clip ${c.file}: ${errorMessage(e)}`);
+      continue;
+    }
+    deleteClipRow(db, c.id);
+    out.n++;
+    out.bytes += c.bytes;
+  }
+  return out;
+}
+
+/**
+ * The clips' retention, before the events' (enforce calls it first), with the same rules:
+ * keepDays by the clip's last frame; maxEvents caps the number of clips too; and below minFreeMb
+ * the oldest clips are deleted first, down to none, before any event: clips are the big files
+ * (a few MB each against ~100 KB per event). A clip being recorded is never deleted (its row
+ * says "recording"). Returns how many clips went.
+ */
+export function enforceClips(ctx: RetentionContext): number {
+  const { keepDays, maxEvents, minFreeMb } = ctx.rules;
+  const db = ctx.index.database();
+  const gone = { n: 0, bytes: 0 };
+  const add = (d: { n: number; bytes: number }): number => {
+    gone.n += d.n;
+    gone.bytes += d.bytes;
+    return d.n;
+  };
+  if (keepDays > 0) add(deleteClips(ctx, clipsBefore(db, ctx.now() - keepDays * 86_400_000)));
+  if (maxEvents > 0) {
+    const excess = clipCount(db) - maxEvents;
+    if (excess > 0) add(deleteClips(ctx, oldestClips(db, excess)));
+  }
+  for (let guard = 0; minFreeMb > 0 && guard < 100_000; guard++) {
+    const free = ctx.freeMb(ctx.dirs.outdir);
+    if (free === null || free >= minFreeMb) break;
+    const batch = oldestClips(db, 5);
+    if (batch.length === 0 || add(deleteClips(ctx, batch)) === 0) break;
+  }
+  if (gone.n) {
+    const mb = Math.round(gone.bytes / 2 ** 20);
+    ctx.log.info(`retention deleted ${gone.n} old clip(s), ${mb} MB`);
+  }
+  return gone.n;
+}
+
+/** Applies the rules, oldest first, the clips' before the events'; returns the events deleted. */
 export function enforce(ctx: RetentionContext): number {
   const { keepDays, maxEvents, minFreeMb } = ctx.rules;
+  enforceClips(ctx);
   let deleted = 0;
   if (keepDays > 0) {
     deleted += deleteEvents(ctx, ctx.index.olderThan(ctx.now() - keepDays * 86_400_000));

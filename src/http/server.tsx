@@ -21,6 +21,7 @@
  *   telemetry.ts   GET /status  /metrics  /healthz
  *   zones.ts       GET|PUT /api/zones  (the zone editor's file)
  *   activity.ts    GET /api/activity  /assets/uplot.*  (issue 12's charts)
+ *   clips.ts       GET /out/clips/<file>  /api/visits/:id/clips  /api/visits/:id/clip.mjpeg
  */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
@@ -33,6 +34,7 @@ import type { PageInfo } from "./pages/layout.tsx";
 import { json, notFound, pageInfo, rawPath } from "./respond.tsx";
 import { activityRoutes } from "./routes/activity.ts";
 import { apiRoutes } from "./routes/api.ts";
+import { clipRoutes } from "./routes/clips.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { snapshotRoutes } from "./routes/snapshot.ts";
@@ -87,7 +89,8 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
     .use(fileRoutes(deps, hub))
     .use(zonesRoutes(deps))
     .use(apiRoutes(deps))
-    .use(activityRoutes(deps));
+    .use(activityRoutes(deps))
+    .use(clipRoutes(deps));
   return app;
 }
 

@@ -5,7 +5,7 @@ import type { ServerDeps, StreamCounts } from "./deps.ts";
 
 export type StatusDeps = Pick<
   ServerDeps,
-  "config" | "status" | "archive" | "startedAt" | "integrations" | "latest"
+  "config" | "status" | "archive" | "startedAt" | "integrations" | "latest" | "clips"
 >;
 
 const round2 = (v: number): number => (Number.isFinite(v) ? Math.round(v * 100) / 100 : 0);
@@ -48,7 +48,14 @@ export function buildStatus(deps: StatusDeps, streams: StreamCounts): StatusJson
     newest_event: a.newest,
     integrations: deps.integrations?.status() ?? null,
     stage_ms: stageMs(deps.latest()),
+    ...clipsStatus(deps),
   };
+}
+
+/** The visit clips (issue 12): stored bytes and count, and the recorder. */
+function clipsStatus(deps: StatusDeps): Pick<StatusJson, "clips_bytes" | "clips_total" | "clips"> {
+  const c = deps.clips?.status();
+  return { clips_bytes: c?.bytes ?? 0, clips_total: c?.total ?? 0, clips: c?.recorder ?? null };
 }
 
 /** Per-stage times of the newest frame in ms (grab includes waiting for the camera). */
