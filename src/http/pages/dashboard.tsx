@@ -8,6 +8,7 @@ import type { EventRecord } from "../../events/archive.ts";
 import { DASHBOARD_JS } from "../assets.ts";
 import { fmt1 } from "./format.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
+import { ScenePanel } from "./scene-panel.tsx";
 import { Thumb } from "./thumb.tsx";
 import { ZonesPanel } from "./zones-panel.tsx";
 
@@ -36,6 +37,7 @@ export function Dashboard(p: DashboardProps): JSX.Element {
         <LivePanel {...p} />
         <div class="side">
           <StatsPanel {...p} />
+          <ScenePanel />
           <RecentPanel recent={p.recent} />
         </div>
       </div>
