@@ -115,8 +115,11 @@ export class MqttBridge {
     return { ...this.st, connected: this.connected, queued: this.events.length };
   }
 
-  /** Queues an event (QoS 1, not retained). */
-  publishEvent(payload: string): void {
+  /**
+   * Queues an event (QoS 1, not retained): a saved event on the event topic, or another message
+   * that must not be lost, e.g. a visit on its own topic.
+   */
+  publishEvent(payload: string, topic: string = this.topics.event): void {
     if (this.stopping) return;
     if (this.events.length >= this.o.maxQueuedEvents) {
       this.events.shift();
@@ -128,8 +131,24 @@ export class MqttBridge {
         `event queue full (${this.o.maxQueuedEvents}): the broker is unreachable or too slow, dropping the oldest events (counted in /status)`,
       );
     }
-    this.events.push({ topic: this.topics.event, payload, retain: false, qos: 1 });
+    this.events.push({ topic, payload, retain: false, qos: 1 });
     this.pump();
+  }
+
+  /**
+   * Sends now, ahead of states and events, if connected (e.g. discovery configs of a zone just
+   * added); otherwise nothing: onConnect gives the current ones on the next connection.
+   */
+  publishNow(messages: MqttMessage[]): void {
+    if (this.stopping || !this.connected || messages.length === 0) return;
+    this.priority.push(...messages);
+    this.pump();
+  }
+
+  /** Forgets a retained state (it is not sent again on the next connection). */
+  forgetState(topic: string): void {
+    this.states.delete(topic);
+    this.dirty.delete(topic);
   }
 
   /** Sets a retained state (only the latest value per topic is kept while disconnected). */
@@ -270,7 +289,8 @@ export class MqttBridge {
 
   private send(client: MqttClient, msg: MqttMessage): void {
     this.inflight++;
-    const isEvent = msg.topic === this.topics.event;
+    // Events are the messages that are not retained: acknowledged, and queued again if lost.
+    const isEvent = !msg.retain;
     if (isEvent) this.unacked.add(msg);
     client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, (err) => {
       if (client !== this.client) return;
