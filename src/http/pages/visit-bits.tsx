@@ -49,10 +49,13 @@ export function VisitThumb({ v }: { v: VisitRecord }): JSX.Element {
       )}
       <div class="meta">
         <span class="t" safe>
-          {`${fmtShort(v.start)} · ${fmtDuration(v.durationMs)}`}
+          {fmtShort(v.start)}
         </span>
         <span class="muted" safe>
-          {`${peopleText(v.people)}${v.open ? " · open" : ""}${v.zones.length ? ` · ${v.zones.join(", ")}` : ""}`}
+          {`${fmtDuration(v.durationMs)}${v.open ? " so far" : ""} · ${peopleText(v.people)}`}
+        </span>
+        <span class="muted" safe>
+          {zonesText(v.zones)}
         </span>
       </div>
     </a>
