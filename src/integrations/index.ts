@@ -17,7 +17,7 @@ export type { IntegrationsStatus } from "../shared/status.ts";
 import { VERSION } from "../shared/version.ts";
 import { sanitizeName } from "./names.ts";
 import { discoveryMessages } from "./homeassistant.ts";
-import { MqttBridge, type MqttMessage } from "./mqtt.ts";
+import { MqttBridge } from "./mqtt.ts";
 import { attachScene, type IntegrationsScene } from "./scene.ts";
 import type { SceneMqtt } from "./scene-mqtt.ts";
 import type { ClipUrl } from "./visit-message.ts";
@@ -126,11 +126,11 @@ class MqttState {
   }
 }
 
-/** `more()`: further discovery configs (the zones' and lines'), asked on every connection. */
+/** `scene()`: the zones and lines (issue 11), once the scene is attached. */
 function mqttBridge(
   config: Pick<Config, "mqtt" | "publicUrl">,
   log: Logger,
-  more: () => MqttMessage[],
+  scene: () => SceneMqtt | null,
 ): MqttBridge | null {
   const mqtt = config.mqtt;
   if (!mqtt) return null;
@@ -139,8 +139,12 @@ function mqttBridge(
     log,
     onConnect: () => [
       ...discoveryMessages(mqtt, { version: VERSION, configurationUrl: config.publicUrl }),
-      ...more(),
+      ...(scene()?.discovery() ?? []),
     ],
+    sweep: {
+      filters: () => scene()?.sweepFilters() ?? [],
+      keep: (topic) => scene()?.keeps(topic) ?? true,
+    },
   });
 }
 
@@ -151,11 +155,7 @@ export function startIntegrations(
   const telemetry = new Telemetry();
   const camera = config.mqtt?.topic.split("/").pop() || sanitizeName(hostname());
   let scene: { sceneMqtt: SceneMqtt | null; stop: () => void } | null = null;
-  const mqtt = mqttBridge(
-    config,
-    ctx.mqttLog ?? logger("mqtt"),
-    () => scene?.sceneMqtt?.discovery() ?? [],
-  );
+  const mqtt = mqttBridge(config, ctx.mqttLog ?? logger("mqtt"), () => scene?.sceneMqtt ?? null);
   const mqttState = mqtt ? new MqttState(mqtt, ctx.statusJson) : null;
   const webhooks =
     config.webhooks.length > 0

@@ -31,6 +31,8 @@ export interface MqttBridgeOptions {
   config: MqttConfig;
   /** Sent after "online" on every connection (Home Assistant discovery configs). */
   onConnect?: () => MqttMessage[];
+  /** Retained messages to look through on every connection, and clear when stale. */
+  sweep?: MqttSweep;
   log?: Logger;
   backoffMinMs?: number;
   backoffMaxMs?: number;
@@ -39,6 +41,20 @@ export interface MqttBridgeOptions {
   connectTimeoutMs?: number;
   keepaliveSec?: number;
 }
+
+/**
+ * Stale retained messages of an earlier run (e.g. the discovery config of a zone removed while
+ * hazardcam was stopped, which would stay in Home Assistant for ever): on every connection the
+ * bridge subscribes to `filters()` for SWEEP_MS, and each retained message whose topic
+ * `keep(topic)` refuses gets an empty retained payload (which removes it).
+ */
+export interface MqttSweep {
+  filters(): string[];
+  keep(topic: string): boolean;
+}
+
+/** How long the retained messages of a sweep are awaited before unsubscribing (ms). */
+const SWEEP_MS = 5000;
 
 export const MQTT_BACKOFF_MIN_MS = 1000;
 export const MQTT_BACKOFF_MAX_MS = 30_000;
@@ -58,8 +74,9 @@ export class MqttBridge {
   readonly topics: MqttTopics;
   private readonly cfg: MqttConfig;
   private readonly log: Logger;
-  private readonly o: Required<Omit<MqttBridgeOptions, "config" | "log" | "onConnect">>;
+  private readonly o: Required<Omit<MqttBridgeOptions, "config" | "log" | "onConnect" | "sweep">>;
   private readonly onConnect: () => MqttMessage[];
+  private readonly sweep: MqttSweep | null;
   private readonly clientId: string;
   private client: MqttClient | null = null;
   private connected = false;
@@ -82,6 +99,7 @@ export class MqttBridge {
     this.topics = mqttTopics(opts.config.topic);
     this.log = opts.log ?? logger("mqtt");
     this.onConnect = opts.onConnect ?? (() => []);
+    this.sweep = opts.sweep ?? null;
     this.o = {
       backoffMinMs: opts.backoffMinMs ?? MQTT_BACKOFF_MIN_MS,
       backoffMaxMs: opts.backoffMaxMs ?? MQTT_BACKOFF_MAX_MS,
@@ -229,6 +247,26 @@ export class MqttBridge {
     ];
     for (const t of this.states.keys()) this.dirty.add(t);
     this.pump();
+    if (this.client) this.sweepRetained(this.client);
+  }
+
+  /** See MqttSweep. */
+  private sweepRetained(client: MqttClient): void {
+    const sweep = this.sweep;
+    const filters = sweep?.filters() ?? [];
+    if (!sweep || filters.length === 0) return;
+    const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }): void => {
+      if (client !== this.client || !packet.retain || payload.length === 0) return;
+      if (!sweep.keep(topic)) this.publishNow([{ topic, payload: "", retain: true, qos: 1 }]);
+    };
+    client.on("message", onMessage);
+    client.subscribe(filters, { qos: 0 }, () => {
+      const timer = setTimeout(() => {
+        client.removeListener("message", onMessage);
+        if (client === this.client && this.connected) client.unsubscribe(filters);
+      }, SWEEP_MS);
+      timer.unref();
+    });
   }
 
   /** The connection (or the attempt) is over: requeue what was not acknowledged, retry later. */

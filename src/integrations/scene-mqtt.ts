@@ -11,7 +11,7 @@
  */
 import type { MqttConfig } from "../shared/config.ts";
 import type { ZonesConfig } from "../track/zones.ts";
-import type { DeviceInfo } from "./homeassistant.ts";
+import { DISCOVERY_PREFIX, type DeviceInfo } from "./homeassistant.ts";
 import type { MqttBridge } from "./mqtt.ts";
 import { sceneDiscovery, sceneStateTopics } from "./scene-discovery.ts";
 import { lineCountTopic, zonePeopleTopic, type MqttMessage } from "./topics.ts";
@@ -36,6 +36,28 @@ export class SceneMqtt {
     zones: ZonesConfig,
   ) {
     this.#apply(zones);
+  }
+
+  /** Where the retained messages of the zones and lines live (for MqttSweep). */
+  sweepFilters(): string[] {
+    const base = this.cfg.topic;
+    return [
+      `${DISCOVERY_PREFIX}/+/${this.cfg.nodeId}/+/config`,
+      `${base}/zone/+/people`,
+      `${base}/line/+/+`,
+    ];
+  }
+
+  /**
+   * False for a retained zone or line topic of a name no longer in the zones file (an earlier
+   * run's); true for anything else (the camera's own entities, the current names).
+   */
+  keeps(topic: string): boolean {
+    if (this.#configs.has(topic) || this.#stateTopics.has(topic)) return true;
+    const base = this.cfg.topic;
+    const object = topic.startsWith(`${DISCOVERY_PREFIX}/`) ? (topic.split("/")[3] ?? "") : null;
+    if (object !== null) return !/^(zone|line)_/.test(object);
+    return !topic.startsWith(`${base}/zone/`) && !topic.startsWith(`${base}/line/`);
   }
 
   /** The current configs, for the discovery sent on every connection. */

@@ -305,3 +305,35 @@ test("the discovery follows the zones file live: new names get configs, removed 
   expect(again.has(configTopic(r, "sensor", "zone_yard_count"))).toBe(true);
   expect(again.has(configTopic(r, "sensor", "zone_porch_count"))).toBe(false);
 }, 30000);
+
+test("on connection, zones and lines of an earlier run (removed while stopped) are cleared", async () => {
+  const r = rig();
+  const pub = await recorder([`${r.topic}/unused`]);
+  const stale = [
+    configTopic(r, "binary_sensor", "zone_old_occupancy"),
+    configTopic(r, "sensor", "line_gone_in"),
+    `${r.topic}/zone/old/people`,
+    `${r.topic}/line/gone/out`,
+  ];
+  const kept = [
+    configTopic(r, "binary_sensor", "person"),
+    configTopic(r, "sensor", "zone_door_count"),
+  ];
+  for (const t of [...stale, ...kept]) {
+    await pub.client.publishAsync(t, '{"name":"from an earlier run"}', { qos: 1, retain: true });
+  }
+  const rec = await recorder([`${r.topic}/#`, `homeassistant/+/${r.nodeId}/+/config`]);
+  for (const t of stale) await rec.waitFor((m) => m.topic === t, { what: `${t} retained` });
+  const since = Date.now();
+  r.integ.start();
+  for (const t of stale) {
+    await rec.waitFor((m) => m.topic === t && m.payload === "", { since, what: `${t} cleared` });
+  }
+  const left = await retained(r, 8);
+  for (const t of stale) expect(left.has(t)).toBe(false);
+  expect(left.has(configTopic(r, "binary_sensor", "person"))).toBe(true);
+  // The door's config is the current one, not the earlier run's.
+  expect(JSON.parse(left.get(configTopic(r, "sensor", "zone_door_count"))!).name).toBe(
+    "Zone door people",
+  );
+});
