@@ -215,6 +215,8 @@ async function wiredCase(where: string, baseline: number): Promise<CpuCase> {
             width: 640,
             height: 480,
             detections: state.detections,
+            low: [],
+            jpeg: f.jpeg,
             people: 1,
             inferMs: 10,
           });

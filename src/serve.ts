@@ -235,6 +235,9 @@ function startIntegrationsFor(
     archive: deps.archive,
     onFrame: deps.onFrame,
     statusJson: () => buildStatus(deps, app.streams),
+    ...(deps.scene ? { scene: deps.scene } : {}),
+    // Read per message: the clips start after the integrations' context is built.
+    clipUrl: (visitId) => deps.clips?.clipUrl(visitId) ?? null,
   });
   integrations.start();
   return integrations;

@@ -17,6 +17,8 @@
  *   streams.ts     GET|HEAD /video  /api/stream
  *   files.ts       GET /out/<file>.jpg  /out/thumbs/<file>.jpg  /latest.jpg  (ETag, Range)
  *   api.ts         GET /api/events  /api/events/:id
+ *   visits.ts      GET /api/visits  /api/visits/:id  /api/counts   (issue 11; 404 without the scene)
+ *   visit-pages    GET /visits  /visits/:id;  visit-files.ts GET /out/visits/[thumbs/]<file>.jpg
  *   snapshot.ts    GET|POST /snapshot (rate limited)
  *   telemetry.ts   GET /status  /metrics  /healthz
  *   zones.ts       GET|PUT /api/zones  (the zone editor's file)
@@ -34,12 +36,15 @@ import type { PageInfo } from "./pages/layout.tsx";
 import { json, notFound, pageInfo, rawPath } from "./respond.tsx";
 import { activityRoutes } from "./routes/activity.ts";
 import { apiRoutes } from "./routes/api.ts";
-import { clipRoutes } from "./routes/clips.ts";
+import { clipRoutes, visitClipsJson } from "./routes/clips.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { snapshotRoutes } from "./routes/snapshot.ts";
 import { streamRoutes } from "./routes/streams.ts";
 import { telemetryRoutes } from "./routes/telemetry.ts";
+import { visitFileRoutes } from "./routes/visit-files.ts";
+import { visitPageRoutes } from "./routes/visit-pages.tsx";
+import { visitApiRoutes } from "./routes/visits.ts";
 import { zonesRoutes } from "./routes/zones.ts";
 import { buildStatus } from "./status.ts";
 import { StreamHub } from "./streams.ts";
@@ -86,6 +91,9 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
     .use(streamRoutes(hub))
     .use(telemetryRoutes(deps, hub))
     .use(snapshotRoutes(deps))
+    .use(visitApiRoutes(deps, { clips: (id) => visitClipsJson(deps, id) }))
+    .use(visitPageRoutes(deps))
+    .use(visitFileRoutes(deps))
     .use(fileRoutes(deps, hub))
     .use(zonesRoutes(deps))
     .use(apiRoutes(deps))
@@ -111,6 +119,7 @@ export function createServer(deps: ServerDeps): HazardcamServer {
     noSignalJpeg: (reason) => deps.noSignalJpeg(reason),
     archive: deps.archive,
     threshold: deps.config.threshold,
+    scene: () => deps.scene?.feed,
     statusJson: () => {
       const s = buildStatus(deps, hub);
       return {

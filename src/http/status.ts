@@ -2,6 +2,7 @@
 import type { StatusJson } from "../shared/status.ts";
 import type { FrameState } from "../shared/types.ts";
 import type { ServerDeps, StreamCounts } from "./deps.ts";
+import { sceneStatus } from "./scene-status.ts";
 
 export type StatusDeps = Pick<
   ServerDeps,
@@ -10,7 +11,10 @@ export type StatusDeps = Pick<
 
 const round2 = (v: number): number => (Number.isFinite(v) ? Math.round(v * 100) / 100 : 0);
 
-export function buildStatus(deps: StatusDeps, streams: StreamCounts): StatusJson {
+export function buildStatus(
+  deps: StatusDeps & Pick<ServerDeps, "scene">,
+  streams: StreamCounts,
+): StatusJson {
   const c = deps.config;
   const st = deps.status();
   const a = deps.archive.stats();
@@ -46,6 +50,7 @@ export function buildStatus(deps: StatusDeps, streams: StreamCounts): StatusJson
     edgetpu_version: st.edgetpuVersion,
     oldest_event: a.oldest,
     newest_event: a.newest,
+    ...sceneStatus(deps.scene),
     integrations: deps.integrations?.status() ?? null,
     stage_ms: stageMs(deps.latest()),
     ...clipsStatus(deps),

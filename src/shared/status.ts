@@ -25,8 +25,11 @@ export interface PipelineStatus {
   actualHeight: number;
 }
 
-/** /status body. */
-export interface StatusJson {
+/**
+ * /status body. With the scene analyzer (issue 11) it also carries SceneStatusJson's fields
+ * (tracks, zone_people, people_in_zones, lines, day, visit, zones_error); without it they are absent.
+ */
+export interface StatusJson extends Partial<SceneStatusJson> {
   model: string;
   cam_index: number | string;
   capture: { w: number; h: number };

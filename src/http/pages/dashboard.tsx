@@ -9,6 +9,7 @@ import { DASHBOARD_JS } from "../assets.ts";
 import { ActivityChart } from "./activity-chart.tsx";
 import { fmt1 } from "./format.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
+import { ScenePanel } from "./scene-panel.tsx";
 import { Thumb } from "./thumb.tsx";
 import { ZonesPanel } from "./zones-panel.tsx";
 
@@ -37,6 +38,7 @@ export function Dashboard(p: DashboardProps): JSX.Element {
         <LivePanel {...p} />
         <div class="side">
           <StatsPanel {...p} />
+          <ScenePanel />
           <RecentPanel recent={p.recent} />
         </div>
       </div>

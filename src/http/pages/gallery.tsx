@@ -1,11 +1,15 @@
 /** The events gallery (/events): filters by day and reason, thumbnails, and a pager. */
 import type { EventRecord } from "../../events/archive.ts";
+import type { VisitRecord } from "../../events/visit-types.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
 import { Thumb } from "./thumb.tsx";
+import { VisitStrip } from "./visit-bits.tsx";
 
 export interface GalleryProps {
   info: PageInfo;
   events: EventRecord[];
+  /** Recent visits (issue 11; of `day` when set), shown above the events; undefined: none. */
+  visits?: VisitRecord[];
   total: number;
   /** Events matching the filters. */
   matching: number;
@@ -29,6 +33,7 @@ export function Gallery(p: GalleryProps): JSX.Element {
       </h1>
       {p.activity ?? ""}
       <Filters {...p} filtered={filtered} />
+      <VisitStrip visits={p.visits} day={p.day} />
       {p.events.length === 0 ? (
         <div class="card muted">No events{filtered ? " match these filters" : " yet"}.</div>
       ) : (

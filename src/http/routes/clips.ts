@@ -72,6 +72,11 @@ export function clipJson(c: ClipRow, base = ""): ClipJson {
   };
 }
 
+/** A visit's clips as the visit's JSON carries them (/api/visits/:id `clips`); [] without clips. */
+export function visitClipsJson(deps: Pick<ServerDeps, "clips">, visitId: number): ClipJson[] {
+  return deps.clips?.forVisit(visitId).map((c) => clipJson(c)) ?? [];
+}
+
 /** The visit's clips, or null for 404 (no clips service, a bad id, a visit the store lacks). */
 function visitClips(deps: ClipRouteDeps, id: string): ClipRow[] | null {
   const svc = deps.clips;
