@@ -7,10 +7,6 @@
  * - kill -9 while a clip is being written, restart: the index and the folder agree, and the clip
  *   plays to its last whole frame.
  *
- * Visits come from the scene engine (branch `scene`), joined to the clips in src/serve.ts with
- * `clips.connectScene(feed)` (or `startClips({ ..., feed })`). Until that is merged no visit ever
- * opens, so these tests are skipped; HAZARDCAM_E2E_CLIPS=1 runs them anyway.
- *
  * --visit-gap 2: the woman's visit closes 2 s after the man of the next pass left (24.2 s) and
  * her post-roll ends (29.2 s) before she walks in again at 30.6 s; with the default 5 s her
  * visit would close at 29.2 s and the next one cut her post-roll short ("next-visit").
@@ -24,16 +20,6 @@ import { parseIndex, type IndexFrame } from "../../src/clips/format.ts";
 import type { ClipOverlay } from "../../src/pipeline/clips-api.ts";
 import { ffprobeFrames, hasFfprobe } from "../http/clips-lib.ts";
 import { CLIP, camArgs, fetchStatus, root, startServer, waitFor, type Running } from "./harness.ts";
-
-/** The scene engine feeds the clips in serve.ts (the lead's join after the scene merge). */
-function sceneWired(): boolean {
-  const serve = fs.readFileSync(join(root, "src/serve.ts"), "utf8");
-  return serve.includes("connectScene(") || /startClips\(\{[^}]*\bfeed\b/.test(serve);
-}
-const RUN = process.env.HAZARDCAM_E2E_CLIPS === "1" || sceneWired();
-const SKIP_REASON =
-  "no visits without the scene engine: skipped until serve.ts joins it to the clips (clips.connectScene(feed)); HAZARDCAM_E2E_CLIPS=1 runs it";
-if (!RUN) console.warn(`test/e2e/clips.test.ts: ${SKIP_REASON}`);
 
 const FIXTURE = splitJpegs(new Uint8Array(fs.readFileSync(CLIP)));
 const frameNo = (jpeg: Uint8Array): number =>
@@ -93,7 +79,7 @@ function expectWholeFrames(data: Uint8Array, frames: IndexFrame[]): void {
 const hasPerson = (f: IndexFrame): boolean =>
   (f.d as ClipOverlay).det.some((x) => x.label === "person");
 
-describe.skipIf(!RUN)("clips on the compiled binary (needs the scene engine)", () => {
+describe("clips on the compiled binary", () => {
   test("first pass: the woman's clip starts clip-pre before her visit and ends clip-post after it closes", async () => {
     srv = await startServer(camArgs(CLIP, { flags: FLAGS }));
     const s = await srv.ready();

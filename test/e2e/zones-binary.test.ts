@@ -23,8 +23,6 @@ import {
 } from "./harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
-const WIRED = /\bscene\b/.test(readFileSync(join(root, "src/serve.ts"), "utf8"));
-const WHY = WIRED ? "" : " [skipped: src/serve.ts does not wire deps.scene yet]";
 
 interface ZonesBody {
   zones: { name: string; points: number[][] }[];
@@ -43,7 +41,7 @@ async function sceneStatus(url: string): Promise<Record<string, unknown>> {
   return (s.scene as Record<string, unknown> | undefined) ?? s;
 }
 
-describe.skipIf(!WIRED)(`zones through the binary${WHY}`, () => {
+describe("zones through the binary", () => {
   let srv: Running;
   let browser: Browser;
 
