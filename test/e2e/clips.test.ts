@@ -19,7 +19,7 @@ import { splitJpegs } from "../../src/camera/mjpeg.ts";
 import { parseIndex, type IndexFrame } from "../../src/clips/format.ts";
 import type { ClipOverlay } from "../../src/pipeline/clips-api.ts";
 import { ffprobeFrames, hasFfprobe } from "../http/clips-lib.ts";
-import { CLIP, camArgs, fetchStatus, root, startServer, waitFor, type Running } from "./harness.ts";
+import { CLIP, camArgs, fetchStatus, startServer, waitFor, type Running } from "./harness.ts";
 
 const FIXTURE = splitJpegs(new Uint8Array(fs.readFileSync(CLIP)));
 const frameNo = (jpeg: Uint8Array): number =>

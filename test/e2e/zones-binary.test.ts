@@ -15,7 +15,6 @@ import {
   camArgs,
   fakecamEnv,
   fetchStatus,
-  root,
   startServer,
   tempDir,
   waitFor,
