@@ -7,17 +7,20 @@
  * each line counts crossings in every fifth minute. Two stores behind the same route:
  * - `fake`: the in-memory fake of the tests (test/http/fake-visits.ts): the route's own cost
  *   (summing, JSON) over the store's simplest answer;
- * - `sqlite`: a provisional bun:sqlite table, one row per minute and zone and per minute and line,
- *   summed by SQL (GROUP BY the bucket start), until the scene engine's store (migration 2) is on
- *   main; then the lead re-runs this against the real reader (swap `sqliteReader`).
+ * - `sqlite`: the program's own VisitsStore (src/events/visits.ts) over an index the Archive
+ *   migrated, the minutes written by addMinutes as the scene engine writes them.
  * Each store is asked through app.handle (in process: route + store + JSON + reading the body)
  * and over a socket with fetch (what a browser waits for), for bucket=minute (the largest
  * answer: 1,440 buckets), 10min (the dashboard's chart) and hour. Each figure is the best of
  * `--rounds` rounds by p99 (the machine is shared; the load average is recorded).
  */
-import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { ActivityBucket, ActivityQuery, VisitsReader } from "../src/events/visit-types.ts";
+import { Archive } from "../src/events/archive.ts";
+import type { VisitsReader } from "../src/events/visit-types.ts";
+import { VisitsStore } from "../src/events/visits.ts";
 import { addLocalDays, bucketStart, localDayStart } from "../src/http/activity-data.ts";
 import { createServer } from "../src/http/server.tsx";
 import { setQuiet } from "../src/shared/log.ts";
@@ -49,68 +52,18 @@ function dayOfMinutes(): MinuteActivity[] {
   return out;
 }
 
-/** A provisional sqlite store: rows per (minute, zone) and (minute, line). */
+/** The program's own store: a migrated index in a temporary outdir, the day's minutes added. */
 function sqliteReader(minutes: MinuteActivity[]): Pick<VisitsReader, "activity"> {
-  const db = new Database(":memory:");
-  db.exec(`CREATE TABLE activity_zone (minute INTEGER NOT NULL, zone TEXT NOT NULL,
-    people_max INTEGER NOT NULL, person_sec REAL NOT NULL, PRIMARY KEY (minute, zone))`);
-  db.exec(`CREATE TABLE activity_line (minute INTEGER NOT NULL, line TEXT NOT NULL,
-    n_in INTEGER NOT NULL, n_out INTEGER NOT NULL, PRIMARY KEY (minute, line))`);
-  const zi = db.prepare("INSERT INTO activity_zone VALUES (?, ?, ?, ?)");
-  const li = db.prepare("INSERT INTO activity_line VALUES (?, ?, ?, ?)");
-  db.transaction(() => {
-    for (const m of minutes) {
-      zi.run(m.minuteMs, "", m.maxPeople, m.personSec); // "": the total
-      for (const [z, c] of Object.entries(m.zones)) zi.run(m.minuteMs, z, c.maxPeople, c.personSec);
-      for (const [l, c] of Object.entries(m.lines)) li.run(m.minuteMs, l, c.in, c.out);
-    }
-  })();
-  const zq = db.prepare(
-    "SELECT minute, zone, people_max, person_sec FROM activity_zone WHERE minute >= ? AND minute < ? ORDER BY minute",
-  );
-  const lq = db.prepare(
-    "SELECT minute, line, n_in, n_out FROM activity_line WHERE minute >= ? AND minute < ? ORDER BY minute",
-  );
-  return {
-    activity(q: ActivityQuery): ActivityBucket[] {
-      // Local hours and days: summed here (a zone's UTC offset is not SQL's to know).
-      const step = q.bucket;
-      const out = new Map<number, ActivityBucket>();
-      const bucket = (minute: number): ActivityBucket => {
-        const start = bucketStart(minute, step);
-        let b = out.get(start);
-        if (!b)
-          out.set(
-            start,
-            (b = { start, total: { peopleMax: 0, personSeconds: 0 }, zones: {}, lines: {} }),
-          );
-        return b;
-      };
-      for (const r of zq.all(q.from, q.to) as {
-        minute: number;
-        zone: string;
-        people_max: number;
-        person_sec: number;
-      }[]) {
-        const b = bucket(r.minute);
-        const z =
-          r.zone === "" ? b.total : (b.zones[r.zone] ??= { peopleMax: 0, personSeconds: 0 });
-        z.peopleMax = Math.max(z.peopleMax, r.people_max);
-        z.personSeconds += r.person_sec;
-      }
-      for (const r of lq.all(q.from, q.to) as {
-        minute: number;
-        line: string;
-        n_in: number;
-        n_out: number;
-      }[]) {
-        const l = (bucket(r.minute).lines[r.line] ??= { in: 0, out: 0 });
-        l.in += r.n_in;
-        l.out += r.n_out;
-      }
-      return [...out.values()].sort((a, b) => a.start - b.start);
-    },
-  };
+  const outdir = mkdtempSync(join(tmpdir(), "hazardcam-bench-activity-"));
+  const archive = Archive.open(outdir, { keepDays: 0, maxEvents: 0, minFreeMb: 0 });
+  const store = VisitsStore.open(archive.indexPath, outdir, { keepDays: 0, minFreeMb: 0 });
+  store.addMinutes(minutes);
+  process.on("exit", () => {
+    store.close();
+    void archive.close();
+    rmSync(outdir, { recursive: true, force: true });
+  });
+  return store;
 }
 
 type Ask = () => Promise<string>;
