@@ -8,12 +8,9 @@ import { hostname } from "node:os";
 import type { Config } from "./shared/config.ts";
 import { errorMessage, HcError, inputError } from "./shared/errors.ts";
 import { Archive } from "./events/archive.ts";
-import {
-  buildStatus,
-  createServer,
-  type HazardcamServer,
-  type ServerDeps,
-} from "./http/server.tsx";
+import type { ServerDeps } from "./http/deps.ts";
+import { createServer, type HazardcamServer } from "./http/server.tsx";
+import { buildStatus } from "./http/status.ts";
 import { startIntegrations, type Integrations } from "./integrations/index.ts";
 import { Lifecycle } from "./shared/lifecycle.ts";
 import { logger } from "./shared/log.ts";

@@ -8,6 +8,7 @@ import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseInteger, parseNumber, type ParsedArgv } from "./argv.ts";
 import { inputError } from "../shared/errors.ts";
+import { checkModelFile } from "../detect/model-check.ts";
 import { checkThreads } from "../detect/options.ts";
 import { authFromArgs } from "../http/auth.ts";
 import { integrationArgs, integrationsConfig } from "./integrations.ts";
@@ -177,24 +178,8 @@ function intFlag(
   return n;
 }
 
+/** The model's path made absolute, once the file is there, readable, TFLite and named .tflite. */
 export function checkModelPath(model: string): string {
-  const path = resolve(model);
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw inputError(
-      "MODEL_MISSING",
-      `model "${model}" not found`,
-      "give the path of a .tflite file, e.g. ./models/ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite",
-    );
-  }
-  if (!st.isFile())
-    throw inputError(
-      "MODEL_NOT_FILE",
-      `model "${model}" is not a file`,
-      "give the path of a .tflite file",
-    );
   if (!model.toLowerCase().endsWith(".tflite")) {
     throw inputError(
       "MODEL_EXT",
@@ -202,15 +187,8 @@ export function checkModelPath(model: string): string {
       "give a TensorFlow Lite model, e.g. ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite",
     );
   }
-  try {
-    accessSync(path, constants.R_OK);
-  } catch {
-    throw inputError(
-      "MODEL_UNREADABLE",
-      `model "${model}" cannot be read`,
-      "check its permissions",
-    );
-  }
+  const path = resolve(model);
+  checkModelFile(path, model);
   return path;
 }
 

@@ -15,7 +15,8 @@ import {
 } from "../native/tflite.ts";
 import { edgeTpuAbiWarning } from "./abi.ts";
 import { edgeTpuName } from "./fallback.ts";
-import { MODEL_EXAMPLE, tfliteErrors, type Reporter } from "./model-file.ts";
+import { MODEL_EXAMPLE } from "./model-check.ts";
+import { tfliteErrors, type Reporter } from "./model-file.ts";
 import { findSsdOutputs } from "./ssd.ts";
 
 export interface Opened {

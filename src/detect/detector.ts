@@ -18,7 +18,8 @@ import type { Backend } from "../shared/types.ts";
 import { inputSize, openOnCpu, openOnEdgeTpu, precheckOutputs, type Opened } from "./backends.ts";
 import { cpuSibling, isEdgeTpuModel, openWithFallback } from "./fallback.ts";
 import type { Labels } from "./labels.ts";
-import { MODEL_EXAMPLE, errorReporter, loadLabels, openModel, tfliteErrors } from "./model-file.ts";
+import { MODEL_EXAMPLE } from "./model-check.ts";
+import { errorReporter, loadLabels, openModel, tfliteErrors } from "./model-file.ts";
 import {
   checkThreads,
   type DetectResult,

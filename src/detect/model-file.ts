@@ -3,15 +3,14 @@
  * from (missing, not a file, not TFLite, truncated), and the TFLite error reporter that turns
  * TFLite's complaints into the text of those errors.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import embeddedCocoLabels from "../../models/coco_labels.txt" with { type: "text" };
-import { HcError, errorMessage, inputError } from "../shared/errors.ts";
+import { inputError } from "../shared/errors.ts";
+import { MODEL_EXAMPLE, checkModelFile } from "./model-check.ts";
 import { takeTfliteErrors, tfliteReporterPtr } from "../native/shim.ts";
 import { TfliteModel } from "../native/tflite.ts";
 import { parseLabels, readLabels, type Labels } from "./labels.ts";
-
-export const MODEL_EXAMPLE = "e.g. models/ssd_mobilenet_v2_coco_quant_postprocess_edgetpu.tflite";
 
 export type Reporter = ReturnType<typeof tfliteReporterPtr> | null;
 
@@ -34,42 +33,6 @@ export function tfliteErrors(): string {
       .join("; ");
   } catch {
     return "";
-  }
-}
-
-/** Exists, is a readable file, and carries the TFLite flatbuffer identifier "TFL3". */
-export function checkModelFile(path: string): void {
-  const fix = `pass a .tflite model, ${MODEL_EXAMPLE}`;
-  let size: number;
-  try {
-    const st = statSync(path);
-    if (!st.isFile()) throw inputError("MODEL_NOT_FILE", `model ${path} is not a file`, fix);
-    size = st.size;
-  } catch (e) {
-    if (e instanceof HcError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw inputError("MODEL_MISSING", `model file not found: ${path}`, fix);
-    }
-    throw inputError("MODEL_UNREADABLE", `cannot read model ${path} (${errorMessage(e)})`, fix);
-  }
-  const head = new Uint8Array(8);
-  try {
-    const fd = openSync(path, "r");
-    try {
-      readSync(fd, head, 0, 8, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (e) {
-    throw inputError(
-      "MODEL_UNREADABLE",
-      `cannot read model ${path} (${errorMessage(e)})`,
-      "check the file's permissions",
-    );
-  }
-  if (size < 8 || new TextDecoder().decode(head.subarray(4, 8)) !== "TFL3") {
-    throw inputError("MODEL_NOT_TFLITE", `${path} is not a TFLite model (no TFL3 identifier)`, fix);
   }
 }
 

@@ -49,9 +49,6 @@ import { zonesRoutes } from "./routes/zones.ts";
 import { buildStatus } from "./status.ts";
 import { StreamHub } from "./streams.ts";
 
-export type { ServerConfig, ServerDeps } from "./deps.ts";
-export { buildStatus } from "./status.ts";
-
 const log = logger("http");
 
 /** 405 with Allow for a known path, else 404 (HTML for browsers, JSON for the rest). */

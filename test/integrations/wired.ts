@@ -2,7 +2,8 @@
  * The HTTP app on a fake pipeline (test/http/fake-deps.ts) with the integrations joined to it as
  * src/serve.ts joins them: the archive's saves, a frame stream the test feeds, /status' JSON.
  */
-import { buildStatus, createServer, type HazardcamServer } from "../../src/http/server.tsx";
+import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
+import { buildStatus } from "../../src/http/status.ts";
 import {
   startIntegrations,
   type Integrations,
