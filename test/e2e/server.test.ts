@@ -114,8 +114,10 @@ test("two and then ten /video clients each get the full frame rate", async () =>
       expect(parts.length).toBe(20);
       expect(parts[0]![0]).toBe(0xff);
     }
-    // 20 frames at the source's 10 fps take ~2 s; well under 4 s means nobody was starved.
-    expect(secs).toBeLessThan(4.5);
+    // 20 frames at the source's 10 fps take ~2 s; well under 4 s means nobody was starved. On
+    // a loaded machine the capture itself slows down: the bound follows its measured rate.
+    const captureFps = (await status()).fps;
+    expect(secs).toBeLessThan(Math.max(4.5, (20 / Math.max(captureFps, 1)) * 1.5 + 1));
   }
 }, 30000);
 
