@@ -111,21 +111,13 @@ describe("clips on the compiled binary", () => {
     const afterMs = frames.at(-1)!.t - ((last.d as ClipOverlay).rt ?? last.t);
     expect(afterMs).toBeGreaterThanOrEqual((GAP_S + POST_S) * 1000 - 1000 / CLIP_FPS - 100);
     expect(afterMs).toBeLessThanOrEqual((GAP_S + POST_S) * 1000 + 1500);
-    // --clip-fps 5: one frame per 200 ms slot of capture time, within one frame; a slot the
-    // camera gave no frame in (a loaded machine delays the fake camera) stays empty, and a
-    // few such slots are allowed...
-    const spanS = (frames.at(-1)!.t - frames[0]!.t) / 1000;
-    const emptySlots = frames
-      .slice(1)
-      .reduce(
-        (n, f, k) => n + Math.max(0, Math.round(((f.t - frames[k]!.t) * CLIP_FPS) / 1000) - 1),
-        0,
-      );
-    expect(emptySlots).toBeLessThanOrEqual(Math.max(2, frames.length / 10));
-    expect(Math.abs(frames.length + emptySlots - (spanS * CLIP_FPS + 1))).toBeLessThanOrEqual(1);
-    // ...never two in one slot (slots counted from the first frame).
+    // --clip-fps 5: one frame per 200 ms slot of capture time (slots counted from the first
+    // frame), never two in one slot, and every slot filled but for a few the camera gave no
+    // frame in (a loaded machine delays the fake camera; at load 19 one or two were empty).
     const slots = frames.map((f) => Math.floor(((f.t - frames[0]!.t) * CLIP_FPS) / 1000));
     expect(slots.every((v, k) => k === 0 || v > slots[k - 1]!)).toBe(true);
+    const emptySlots = slots.at(-1)! + 1 - frames.length;
+    expect(emptySlots).toBeLessThanOrEqual(Math.max(1, frames.length / 10));
     if (hasFfprobe())
       expect(ffprobeFrames(join(s.outdir, "clips", clip!.file))).toBe(frames.length);
     // Served, and counted in /status.
