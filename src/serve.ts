@@ -71,7 +71,7 @@ export async function serve(config: Config): Promise<number> {
     // Clips: recovery before the first frame; closed after the pipeline, before the archive.
     const clips = await life.step(
       "clips",
-      () => startClips({ config, archive, store, feed: scene.feed }),
+      () => startClips({ config, archive, store, feed: scene.feed, zones: scene.zones }),
       (c) => c.close(),
     );
     deps.clips = clips.service;

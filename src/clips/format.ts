@@ -13,10 +13,14 @@
  *
  * Index lines, in order:
  *   header  {"v":1,"visitId":7,"visitStartMs":…,"part":1,"startMs":…}       (first line, once)
- *   frame   {"o":0,"n":51234,"t":1714557600123,"s":42,"d":<overlay>}         (one per frame)
+ *   frame   {"o":0,"n":51234,"t":1714557600123,"s":42,"d":<overlay>,"z":<zones>} (one per frame)
  *   trailer {"end":"complete"|"recovered","frames":N,"bytes":B,"endMs":…,"reason":"post-roll"}
  * o = byte offset of the frame's SOI in the .mjpeg, n = its byte length (SOI..EOI), t = capture
- * time ms since epoch, s = capture seq, d = the frame's overlay (detections, track boxes: opaque).
+ * time ms since epoch, s = capture seq, d = the frame's overlay (detections, track boxes: opaque),
+ * z = the zones file in force from this frame on (ZonesConfig: opaque here), only on a clip's first
+ * frame and on the frames where it changed; absent in indexes written before the player (issue
+ * 12), and without the scene engine. Readers take the last z at or before a frame. Extra keys
+ * never break a reader: parseIndex (and so recovery) ignores them, old readers skip z too.
  * Frame records are contiguous: o of a record is o + n of the one before, the first is 0.
  *
  * Why a JSON-lines sidecar rather than sqlite rows or a binary file:
@@ -62,6 +66,8 @@ export interface IndexFrame<O = unknown> {
   s: number;
   /** Overlay data, as given to the recorder. */
   d: O;
+  /** The zones in force from this frame on (first frame of a clip, and where they changed). */
+  z?: unknown;
 }
 
 export type ClipStatus = "recording" | "complete" | "recovered";
@@ -121,7 +127,8 @@ export function headerLine(h: Omit<IndexHeader, "v">): string {
 }
 
 export function frameLine(f: IndexFrame): string {
-  return JSON.stringify({ o: f.o, n: f.n, t: f.t, s: f.s, d: f.d ?? null }) + "\n";
+  const line = { o: f.o, n: f.n, t: f.t, s: f.s, d: f.d ?? null };
+  return JSON.stringify(f.z === undefined ? line : { ...line, z: f.z }) + "\n";
 }
 
 export function trailerLine(t: IndexTrailer): string {

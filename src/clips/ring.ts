@@ -39,6 +39,12 @@ export interface RingFrame<O = unknown> {
   jpeg: Uint8Array;
   /** JSON-able per-frame data stored in the clip's index and drawn by the player. */
   overlay: O;
+  /**
+   * The zones in force when the frame was captured (JSON-able, the same object until they
+   * change): the writer stores it as the index's `z` on a clip's first frame and wherever it is
+   * a different object than the frame before (format.ts). Absent: none recorded.
+   */
+  zones?: unknown;
 }
 
 export interface RingOptions {

@@ -16,6 +16,9 @@
  *
  * - One queue, worked in order by one async loop: a clip's frames land in the order given, its
  *   index record is written after its frame's bytes, and clips finish before the next starts.
+ * - A frame's zones (RingFrame.zones) go into its index record (`z`) on a clip's first frame and
+ *   whenever they are a different object than the previous frame's: the player draws the zones
+ *   and lines of that time without a line per frame.
  * - Bounded: the frames waiting in the queue hold at most maxQueueBytes of JPEG (default 8 MiB,
  *   a few seconds at 15 fps). A frame arriving when that is full is dropped and counted (a gap
  *   in the clip, visible in the index times), logged once until the queue drains.
@@ -115,6 +118,8 @@ interface Open {
   /** End of the last whole frame in data, end of the last whole line in index. */
   dataBytes: number;
   indexBytes: number;
+  /** The zones of the last frame written (RingFrame.zones): `z` is written when they differ. */
+  zones: unknown;
 }
 
 export const DEFAULT_MAX_QUEUE_BYTES = 8 * 2 ** 20;
@@ -286,7 +291,7 @@ export class ClipWriter {
         bytes: header.length,
       };
       const o = { info, names: claimed.names, data: claimed.data, index, dataBytes: 0 };
-      this.clips.set(clip, { ...o, indexBytes: header.length });
+      this.clips.set(clip, { ...o, indexBytes: header.length, zones: undefined });
       this.emit({ kind: "started", clip: { ...info } });
     } catch (e) {
       // The folder may be gone (outdir deleted while running): make it again for the next clip.
@@ -321,8 +326,9 @@ export class ClipWriter {
       return;
     }
     const n = frame.jpeg.byteLength;
+    const z = frame.zones !== o.zones ? frame.zones : undefined;
     const line = encoder.encode(
-      frameLine({ o: o.dataBytes, n, t: frame.atMs, s: frame.seq, d: frame.overlay }),
+      frameLine({ o: o.dataBytes, n, t: frame.atMs, s: frame.seq, d: frame.overlay, z }),
     );
     try {
       await writeAll(o.data, frame.jpeg, o.dataBytes);
@@ -336,6 +342,7 @@ export class ClipWriter {
     }
     o.dataBytes += n;
     o.indexBytes += line.length;
+    o.zones = frame.zones;
     o.info.frames++;
     o.info.endMs = frame.atMs;
     this.s.writtenFrames++;

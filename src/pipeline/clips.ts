@@ -14,7 +14,8 @@
  *   frame, or removed) and reconcileClips (rows = files), one log line if anything was recovered.
  * - Frames: every store "frame" (seq, grabbedAt, the camera's JPEG) goes to the recorder with its
  *   overlay (clip-overlay.ts): the detections at or above the threshold and the latest scene
- *   update's confirmed tracks.
+ *   update's confirmed tracks; and with the zones file (`zones`) the config in force, which the
+ *   index records where a clip starts and where it changed (the player draws the zones of then).
  * - Visits (SceneFeed.onVisit): "open" → visitOpened(id, visit.start), so the pre-roll counts
  *   from the start the visit rules backdated to the zone entry; "close" → visitClosed(id, e.at),
  *   so the post-roll counts from the close time (the end + --visit-gap).
@@ -45,7 +46,7 @@ import type { FrameState } from "../shared/types.ts";
 import { join } from "node:path";
 import { OpenDelay, OverlayCache } from "./clip-overlay.ts";
 import type { ClipsService } from "./clips-api.ts";
-import type { SceneFeed, VisitEvent } from "./scene-api.ts";
+import type { SceneFeed, VisitEvent, ZonesConfig, ZonesService } from "./scene-api.ts";
 import type { PipelineStore } from "./store.ts";
 
 export type { ClipsService } from "./clips-api.ts";
@@ -63,6 +64,8 @@ export interface ClipsStartOptions {
   archive: Pick<Archive, "database" | "enforce" | "outdir">;
   store: Pick<PipelineStore, "on">;
   feed?: SceneFeed;
+  /** The zones file: its config in force goes into the clip index (player). */
+  zones?: Pick<ZonesService, "current" | "onChange">;
   /** Writer queue bound (tests). */
   maxQueueBytes?: number;
   log?: Logger;
@@ -131,6 +134,8 @@ class ClipsWiring implements Clips {
   private readonly now: () => number;
   private closing: Promise<void> | null = null;
   private lastRetentionMs = 0;
+  /** The zones config in force (same object until it changes), or undefined without zones. */
+  private zones: ZonesConfig | undefined = undefined;
   private totals: { atMs: number; bytes: number; total: number } | null = null;
 
   constructor(
@@ -150,6 +155,10 @@ class ClipsWiring implements Clips {
     });
     this.service = this.makeService();
     if (this.recorder.enabled) {
+      if (o.zones) {
+        this.zones = o.zones.current();
+        this.unsubs.push(o.zones.onChange((c) => (this.zones = c)));
+      }
       this.unsubs.push(o.store.on("frame", (s) => this.frame(s)));
       this.unsubs.push(
         o.store.on("result", (r) => {
@@ -197,6 +206,7 @@ class ClipsWiring implements Clips {
       atMs: s.grabbedAt,
       jpeg: s.jpeg,
       overlay: this.overlay.of(s),
+      zones: this.zones,
     });
   }
 

@@ -72,6 +72,30 @@ describe("clip writer", () => {
     expect(w.stats()).toMatchObject({ writtenFrames: 50, droppedFrames: 0, queuedBytes: 0 });
   });
 
+  test("the zones go into the index on each clip's first frame and where they change", async () => {
+    const outdir = tmpOutdir();
+    const { w } = writer(outdir);
+    const before = { zones: [], masks: [], lines: [] };
+    const after = { zones: [], masks: [], lines: [{ name: "gate", a: [0.8, 0], b: [0.8, 1] }] };
+    const zoned = (from: number, n: number, z: unknown) =>
+      frames(from, n).map((f) => ({ ...f, zones: z }));
+    w.start(1, meta());
+    w.append(1, [...zoned(0, 3, before), ...zoned(3, 3, after)]);
+    w.finish(1, "capped");
+    w.start(2, meta(2));
+    w.append(2, zoned(6, 2, after));
+    w.finish(2, "post-roll");
+    await w.idle();
+    const zs = (base: string) =>
+      parseIndex(
+        new Uint8Array(fs.readFileSync(join(clipsDir(outdir), `${base}.jsonl`))),
+      ).frames.map((f) => f.z);
+    const u = undefined;
+    expect(zs("20240501_120000_clip")).toEqual([before, u, u, after, u, u]);
+    // A new clip starts with the zones in force, though they did not change.
+    expect(zs("20240501_120000_clip_p002")).toEqual([after, u]);
+  });
+
   test.skipIf(!hasFfprobe())("ffprobe reads the clip and counts its frames", async () => {
     const outdir = tmpOutdir();
     const { w } = writer(outdir);

@@ -8,7 +8,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { Archive } from "../../src/events/archive.ts";
 import type { VisitRecord } from "../../src/events/visit-types.ts";
-import { startClips, type Clips } from "../../src/pipeline/clips.ts";
+import { startClips, type Clips, type ClipsStartOptions } from "../../src/pipeline/clips.ts";
 import type { SceneFeed, SceneUpdate, VisitEvent } from "../../src/pipeline/scene-api.ts";
 import { PipelineStore } from "../../src/pipeline/store.ts";
 import type { ClipsConfig, Config } from "../../src/shared/config.ts";
@@ -231,6 +231,8 @@ export async function rig(
     dir?: string;
     clips?: Partial<ClipsConfig>;
     archive?: Parameters<typeof Archive.open>[1];
+    /** The zones file (its config goes into the clip index). */
+    zones?: ClipsStartOptions["zones"];
   } = {},
 ): Promise<Rig> {
   const dir = o.dir ?? tmpOutdir();
@@ -239,7 +241,7 @@ export async function rig(
   const store = new PipelineStore({ source: "clip", model: "m", log });
   const feed = new AnalyzerFeed();
   const config = { ...clipsConfig(o.clips), outdir: dir };
-  const clips = await startClips({ config, archive, store, feed, log });
+  const clips = await startClips({ config, archive, store, feed, log, zones: o.zones });
   return { dir, archive, store, feed, clips, log };
 }
 

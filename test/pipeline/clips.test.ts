@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { parseIndex } from "../../src/clips/format.ts";
 import { buildStatus } from "../../src/http/status.ts";
 import type { ClipOverlay } from "../../src/pipeline/clips-api.ts";
-import type { VisitEvent } from "../../src/pipeline/scene-api.ts";
+import type { VisitEvent, ZonesConfig } from "../../src/pipeline/scene-api.ts";
 import { expectPlays, ffprobeFrames, hasFfprobe, listClips } from "../http/clips-lib.ts";
 import { makeFake } from "../http/fake-deps.ts";
 import {
@@ -89,6 +89,53 @@ describe("the woman's visit on the bundled clip at 10 fps", () => {
     expect(r.clips.clipUrl(1)).toBe("/api/visits/1/clip.mjpeg");
     expect(r.clips.clipUrl(2, "http://pi:8080")).toBe("http://pi:8080/api/visits/2/clip.mjpeg");
     expect(listClips(r.dir).filter((n) => n.startsWith("."))).toEqual([]);
+  });
+});
+
+describe("the zones in the clip index", () => {
+  test("the zones in force at the clip's first frame, and again where they changed", async () => {
+    const door: ZonesConfig = {
+      zones: [
+        {
+          name: "door",
+          points: [
+            [0, 0.5],
+            [1, 0.5],
+            [1, 1],
+            [0, 1],
+          ],
+        },
+      ],
+      masks: [],
+      lines: [],
+    };
+    const gate: ZonesConfig = { ...door, lines: [{ name: "gate", a: [0.8, 0], b: [0.8, 1] }] };
+    let now = door;
+    const listeners = new Set<(c: ZonesConfig) => void>();
+    const zones = {
+      current: () => now,
+      onChange: (cb: (c: ZonesConfig) => void) => {
+        listeners.add(cb);
+        return () => void listeners.delete(cb);
+      },
+    };
+    const r = await started({ zones });
+    expect(listeners.size).toBe(1);
+    // The man's visit (frames 0..42): the line is added at frame 20 (2 s in).
+    play(r.store, r.feed, { from: 0, to: 20, fps: 10 });
+    now = gate;
+    for (const cb of listeners) cb(gate);
+    play(r.store, r.feed, { from: 20, to: 100, fps: 10 });
+    await r.clips.idle();
+    const [clip] = r.clips.service.forVisit(1);
+    const idx = parseIndex(new Uint8Array(fs.readFileSync(join(r.dir, "clips", clip!.index))));
+    const changes = idx.frames.flatMap((f, i) => (f.z === undefined ? [] : [[i, f.z]]));
+    expect(changes).toEqual([
+      [0, door],
+      [20, gate],
+    ]);
+    await r.clips.close();
+    expect(listeners.size).toBe(0);
   });
 });
 

@@ -66,6 +66,31 @@ describe("clip index", () => {
     expect(p.frameEnds).toEqual([enc(header + f0).length, enc(header + f0 + f1).length]);
   });
 
+  test("a frame's zones (z) are kept when given and absent otherwise; old indexes have none", () => {
+    const zones = {
+      zones: [
+        {
+          name: "door",
+          points: [
+            [0, 0],
+            [1, 0],
+            [1, 1],
+          ],
+        },
+      ],
+      masks: [],
+      lines: [],
+    };
+    const z0 = frameLine({ o: 0, n: 100, t: at, s: 1, d: null, z: zones });
+    expect(JSON.parse(z0)).toEqual({ o: 0, n: 100, t: at, s: 1, d: null, z: zones });
+    expect(f1).not.toContain('"z"');
+    const p = parseIndex(enc(header + z0 + f1 + end));
+    expect(p.frames.map((f) => f.z)).toEqual([zones, undefined]);
+    expect(parseIndex(enc(header + f0 + f1 + end)).frames.every((f) => f.z === undefined)).toBe(
+      true,
+    );
+  });
+
   test("stops at a torn, unparsable or non-contiguous line", () => {
     const torn = parseIndex(enc(header + f0 + f1.slice(0, -1)));
     expect([torn.frames.length, torn.validBytes]).toEqual([1, enc(header + f0).length]);

@@ -7,7 +7,7 @@
 import type { EventRecord } from "../../events/archive.ts";
 import { visitImagePath } from "../../events/visit-json.ts";
 import type { VisitDetail, VisitRecord } from "../../events/visit-types.ts";
-import { ClipSection } from "./clip-section.tsx";
+import { ClipSection, type ClipSectionProps } from "./clip-section.tsx";
 import { fmtTime } from "./format.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
 import { Thumb } from "./thumb.tsx";
@@ -21,6 +21,8 @@ export interface VisitPageProps {
   /** The visit before this one, and the one after. */
   previous: VisitRecord | null;
   next: VisitRecord | null;
+  /** The visit's clips for the player (issue 12); absent without clips. */
+  clips?: ClipSectionProps["clips"];
 }
 
 export function VisitPage(p: VisitPageProps): JSX.Element {
@@ -39,7 +41,7 @@ export function VisitPage(p: VisitPageProps): JSX.Element {
           <section class="card photo" id="visit-snapshot">
             <BestSnapshot v={v} />
           </section>
-          <ClipSection visit={v} />
+          <ClipSection visit={v} clips={p.clips} />
         </div>
         <div class="side">
           <section class="card">

@@ -1,6 +1,7 @@
 /**
  * The visit pages (issue 11): /visits (?day=YYYY-MM-DD ?zone=NAME ?page=N) and /visits/:id.
- * Without the scene analyzer (ServerDeps.scene, read at each request) both are 404.
+ * Without the scene analyzer (ServerDeps.scene, read at each request) both are 404. The visit
+ * page's clip player gets the visit's clips (ServerDeps.clips, issue 12) as their JSON.
  */
 import { Elysia } from "elysia";
 import type { EventRecord } from "../../events/archive.ts";
@@ -8,11 +9,12 @@ import type { VisitQuery, VisitRecord, VisitsReader } from "../../events/visit-t
 import type { SceneDeps, ServerDeps } from "../deps.ts";
 import type { PageInfo } from "../pages/layout.tsx";
 import { VisitPage } from "../pages/visit.tsx";
+import { clipJson } from "./clips.ts";
 import { VisitsPage } from "../pages/visits.tsx";
 import { dayParam, intParam, nameParam } from "../query.ts";
 import { ID_RE, notFound, page, pageInfo, searchParams } from "../respond.tsx";
 
-export type VisitPageDeps = Pick<ServerDeps, "config" | "archive" | "scene">;
+export type VisitPageDeps = Pick<ServerDeps, "config" | "archive" | "scene" | "clips">;
 
 const VISITS_PAGE_SIZE = 48;
 
@@ -31,7 +33,20 @@ export function visitPageRoutes(deps: VisitPageDeps) {
         .map((id) => deps.archive.get(id))
         .filter((e): e is EventRecord => e !== null);
       const { previous, next } = neighbours(deps.scene.visits, v);
-      return page(<VisitPage info={info} v={v} stills={stills} previous={previous} next={next} />);
+      const clips = deps.clips && {
+        enabled: deps.clips.status().recorder.enabled,
+        list: deps.clips.forVisit(v.id).map((c) => clipJson(c)),
+      };
+      return page(
+        <VisitPage
+          info={info}
+          v={v}
+          stills={stills}
+          previous={previous}
+          next={next}
+          clips={clips}
+        />,
+      );
     });
 }
 
