@@ -70,7 +70,10 @@ export class VisitRecorder {
   readonly #o: VisitRecorderOptions;
   #open: OpenVisit | null = null;
   readonly #kept = new Map<number, Kept>();
-  readonly #closing = new Set<Promise<void>>();
+  readonly #closing = new Set<Promise<unknown>>();
+  /** Events waiting for a close under way before them (see #tell), and their chain. */
+  #pending = 0;
+  #told: Promise<void> = Promise.resolve();
 
   constructor(o: VisitRecorderOptions) {
     this.#o = o;
@@ -119,11 +122,27 @@ export class VisitRecorder {
     const p = this.#finish(state, kept, atMs);
     this.#closing.add(p);
     void p.finally(() => this.#closing.delete(p));
+    this.#tell(p);
   }
 
-  /** Waits for the closes under way (their images and rows). */
+  /** Waits for the closes under way (their images and rows) and for them to be told. */
   async settle(): Promise<void> {
     while (this.#closing.size > 0) await Promise.all([...this.#closing]);
+    await this.#told;
+  }
+
+  /**
+   * Tells the events in the order they happened: a close takes a moment (its snapshot is drawn
+   * and saved first), and the next visit's "open" must not overtake it (MQTT, webhooks and the
+   * clips would see visit 2 open before visit 1 closed). With nothing under way, told at once.
+   */
+  #tell(e: VisitEvent | Promise<VisitEvent | null>): void {
+    if (this.#pending === 0 && !(e instanceof Promise)) return this.#emit(e);
+    this.#pending++;
+    this.#told = this.#told
+      .then(() => e)
+      .then((ev) => void (ev && this.#emit(ev)))
+      .finally(() => void this.#pending--);
   }
 
   #begin(v: Visit, u: SceneUpdate): void {
@@ -137,7 +156,7 @@ export class VisitRecorder {
       return;
     }
     this.#o.log.info(`visit ${v.id} opened (${v.zones.length ? v.zones.join(", ") : "picture"})`);
-    this.#emit({ type: "open", at: u.atMs, visit: rec });
+    this.#tell({ type: "open", at: u.atMs, visit: rec });
   }
 
   /** The visit's tracks as seen in this update: first/last seen, zones their feet were in. */
@@ -172,7 +191,8 @@ export class VisitRecorder {
     };
   }
 
-  async #finish(state: VisitState, kept: Kept | null, atMs: number): Promise<void> {
+  /** Saves the images and the final row; the "close" to tell, or null when saving failed. */
+  async #finish(state: VisitState, kept: Kept | null, atMs: number): Promise<VisitEvent | null> {
     try {
       const images = kept ? await this.#images(kept) : null;
       const rec = await this.#o.store.finish(state, images);
@@ -180,10 +200,11 @@ export class VisitRecorder {
       this.#o.log.info(
         `visit ${rec.id} closed: ${secs} s, ${rec.people} people, ${rec.image ?? "no snapshot"}`,
       );
-      this.#emit({ type: "close", at: atMs, visit: rec });
       this.#write(() => this.#o.store.enforce());
+      return { type: "close", at: atMs, visit: rec };
     } catch (e) {
       this.#o.log.once("write", "error", `cannot store visit ${state.id}: ${errorMessage(e)}`);
+      return null;
     }
   }
 
