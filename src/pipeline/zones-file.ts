@@ -185,7 +185,9 @@ export class ZonesFile implements ZonesService {
     this.#text = text;
     this.#stat = statKey(this.path);
     this.#log.info(`${this.path} saved: ${summary(c)}`);
-    this.#apply(c, true);
+    // The watcher may have read the renamed file already (during the fsync) and told the
+    // listeners: one change is told once.
+    this.#apply(c, text !== serializeZones(this.#current));
     return c;
   }
 
