@@ -34,7 +34,8 @@
 
   // ---- boxes on the canvas --------------------------------------------------------------------
 
-  function fit() {
+  /** Sizes the canvas to the picture (device pixels); redraws only when something changed. */
+  function fit(force) {
     var r = img.getBoundingClientRect(),
       dpr = window.devicePixelRatio || 1;
     var w = Math.max(1, Math.round(r.width * dpr)),
@@ -42,8 +43,9 @@
     if (cv.width !== w || cv.height !== h) {
       cv.width = w;
       cv.height = h;
+      force = true;
     }
-    draw();
+    if (force) draw();
   }
 
   /** Intersection over union of two [ymin, xmin, ymax, xmax] boxes. */
@@ -106,7 +108,7 @@
 
   function setText(id, v) {
     var el = $(id);
-    if (el) el.textContent = v;
+    if (el && el.textContent !== v) el.textContent = v; // unchanged text: no relayout
   }
   function fmt1(v) {
     return (Math.round(v * 10) / 10).toFixed(1);
@@ -180,14 +182,23 @@
 
   // ---- messages -------------------------------------------------------------------------------
 
+  /** What the overlay shows of a frame: its boxes and tracks (most frames repeat them). */
+  var drawnKey = "";
+  function boxesKey(f) {
+    return JSON.stringify(f.det) + (f.tracks ? JSON.stringify(f.tracks) : "");
+  }
+
   function onFrame(f) {
+    var key = boxesKey(f);
+    var changed = key !== drawnKey || !online;
+    drawnKey = key;
     last = f;
     setText("people", String(f.people));
     setText("fps", fmt1(f.fps));
     setText("detect-fps", fmt1(f.detect_fps));
     setText("infer-ms", fmt1(f.infer_ms));
     if (!online) setOnline(true, null);
-    fit();
+    fit(changed);
     emit("frame", f);
   }
 
@@ -336,14 +347,17 @@
 
   // ---- start ----------------------------------------------------------------------------------
 
-  if (window.ResizeObserver) new ResizeObserver(fit).observe(img);
-  window.addEventListener("resize", fit);
+  var refit = function () {
+    fit(false);
+  };
+  if (window.ResizeObserver) new ResizeObserver(refit).observe(img);
+  window.addEventListener("resize", refit);
   img.addEventListener("load", function () {
     pictureSettled();
-    fit();
+    fit(false);
   });
   img.addEventListener("error", pictureSettled);
-  fit();
+  fit(true);
 
   if (!window.WebSocket) {
     img.src = "/video?raw=1"; // the picture at least; no live state without WebSockets

@@ -62,7 +62,14 @@ function LivePanel(p: LiveProps): JSX.Element {
         </span>
       </h2>
       <div class="stage" style={`aspect-ratio: ${p.width} / ${p.height}`}>
-        <img id="live" data-live alt="live camera" width={p.width} height={p.height} />
+        <img
+          id="live"
+          data-live
+          alt="live camera"
+          decoding="async"
+          width={p.width}
+          height={p.height}
+        />
         <noscript>
           <img src="/video?raw=1" alt="live camera" width={p.width} height={p.height} />
         </noscript>
