@@ -3,7 +3,8 @@
  * hardware (the fake V4L2 camera and the CPU model). Prints a table and writes
  * bench/results/<date>-<host>.json with every figure, the machine load around it and the
  * pass/fail of each budget.
- *   bun bench/run.ts [--quick] [--soak SECONDS] [--only stages,ffi,pipeline,streaming,lifecycle,tabs]
+ *   bun bench/run.ts [--quick] [--soak SECONDS]
+ *                    [--only stages,ffi,track,clips,pipeline,streaming,lifecycle,tabs]
  *                    [--build] [--load]
  * --quick: fewer runs and 8 s streaming phases (~2 min); --soak: add the soak run (600 = the
  * ten minutes of the issue); --build: rebuild the binary first (else it is built only if
@@ -170,6 +171,24 @@ if (want("ffi")) {
 }
 
 if (want("track")) results.track = runJsonChild("track.ts", quick ? ["--rounds", "1"] : []); // issue 11: ≤ 0.3 ms/result
+if (want("activity")) {
+  say("activity: /api/activity over a day of minutes (bench/activity.ts)");
+  results.activity = runJsonChild("activity.ts", quick ? ["--runs", "60", "--rounds", "1"] : []); // issue 12: ≤ 20 ms p99
+}
+interface ClipsJson {
+  cpu: {
+    budget: { worstPercent: number; pass: boolean };
+    cases: { what: string; dir: string; percentOfPipeline: number; cpuSecPerVideoSec: number }[];
+    loadavg: [number, number, number][];
+  };
+  ring: { budgetMb: number; rssGrowthMb: number; rssPeakGrowthMb: number; limitMb: number };
+}
+let clipsBench: ClipsJson | null = null;
+if (want("clips")) {
+  say("clips: recorder CPU at 30 fps 640x480 and the pre-roll ring's RSS (bench/clips.ts)");
+  clipsBench = runJsonChild("clips.ts", quick ? ["--quick"] : []) as ClipsJson;
+  results.clips = clipsBench;
+}
 let pipeline: PipelineResult | null = null;
 if (want("pipeline")) {
   say("pipeline fps: compiled binary, fake camera at 60 fps, CPU model on 1 thread");
@@ -236,6 +255,11 @@ interface Budget {
 }
 const budgets: Budget[] = [];
 const load1 = (l?: [number, number, number][]): number | null => l?.[0]?.[0] ?? null;
+interface ActivityJson {
+  worstP99Ms: number;
+  results: Record<string, { ms: Summary }>;
+  loadavg: [number, number, number][];
+}
 
 if (want("stages")) {
   const parts = ["grab_mjpeg", "decode", "resize", "annotate", "encode_q80"];
@@ -351,6 +375,43 @@ if (ffi) {
     pass: ffi.overheadPctOfMin <= 2,
     note: `paired medians ${ffi.overheadPctPaired}%; C ${ffi.cMedianMs} ms, bun ${ffi.bunMedianMs} ms median; ${ffi.bunOutsideInvokeMedianMs} ms per inference outside the invoke`,
     loadavg1: load1(ffi.loadavg),
+  });
+}
+const activity = results.activity as ActivityJson | undefined;
+if (activity) {
+  const sq = activity.results.sqlite_minute_socket?.ms;
+  budgets.push({
+    name: "/api/activity: a day of minutes, 4 zones + 2 lines (worst p99)",
+    measured: activity.worstP99Ms,
+    unit: "ms",
+    budget: "<= 20",
+    pass: activity.worstP99Ms <= 20,
+    note: `bucket=minute over a socket from sqlite p50 ${sq?.p50} / p99 ${sq?.p99} ms (provisional table until the scene store is on main)`,
+    loadavg1: load1(activity.loadavg),
+  });
+}
+if (clipsBench) {
+  // Issue 12. CPU: the worst case (a visit open the whole time) against the pipeline's own CPU
+  // at 30 fps without inference; RSS: the ring filled to its default budget (32 MB).
+  const { cpu, ring } = clipsBench;
+  const worst = cpu.cases.reduce((a, c) => (c.percentOfPipeline > a.percentOfPipeline ? c : a));
+  budgets.push({
+    name: "clip writing: CPU added to the pipeline at 30 fps 640x480 (worst case)",
+    measured: cpu.budget.worstPercent,
+    unit: "%",
+    budget: "<= 5",
+    pass: cpu.budget.pass,
+    note: `${worst.what} on ${worst.dir}: ${worst.cpuSecPerVideoSec} CPU s/s`,
+    loadavg1: load1(cpu.loadavg),
+  });
+  budgets.push({
+    name: `clip pre-roll ring RSS (--clip-buffer-mb ${ring.budgetMb})`,
+    measured: ring.rssGrowthMb,
+    unit: "MB",
+    budget: `<= ${ring.limitMb}`,
+    pass: ring.rssGrowthMb <= ring.limitMb,
+    note: `peak while filling ${ring.rssPeakGrowthMb} MB`,
+    loadavg1: loadavg()[0],
   });
 }
 if (soaked) {

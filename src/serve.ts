@@ -1,6 +1,7 @@
 /**
- * The run command. Start order: archive → HTTP (listening at once, "starting" frames) →
- * integrations → pipeline; stop order the reverse, from any moment (SIGINT/SIGTERM during the
+ * The run command. Start order: archive → scene (zones, visits) → HTTP (listening at once,
+ * "starting" frames) → clips → integrations → pipeline; stop order the reverse (the open visit
+ * saved first, while the capture Worker can draw it), from any moment (SIGINT/SIGTERM during the
  * start cancels it). Resolves with the exit code.
  */
 import { hostname } from "node:os";
@@ -16,7 +17,15 @@ import {
 import { startIntegrations, type Integrations } from "./integrations/index.ts";
 import { Lifecycle } from "./shared/lifecycle.ts";
 import { logger } from "./shared/log.ts";
-import { noSignal, PipelineStore, startPipeline, type Pipeline } from "./pipeline/index.ts";
+import {
+  noSignal,
+  PipelineStore,
+  startPipeline,
+  type Pipeline,
+  type RenderInput,
+} from "./pipeline/index.ts";
+import { startScene, type Scene } from "./pipeline/scene-start.ts";
+import { startClips } from "./pipeline/clips.ts";
 import { VERSION } from "./shared/version.ts";
 
 const log = logger("hazardcam");
@@ -54,8 +63,21 @@ export async function serve(config: Config): Promise<number> {
       (a) => a.close(),
     );
     life.add("retention timer", startRetention(archive));
-    const deps = serverDeps(config, store, archive, startedAt, () => pipeline);
+    // Before the pipeline, so the first result is analysed; it draws through the pipeline.
+    const scene = await life.step(
+      "scene",
+      () => startScene({ config, store, archive, render: (i) => renderVia(pipeline, i) }),
+      (s) => s.stop(),
+    );
+    const deps = serverDeps(config, store, archive, startedAt, () => pipeline, scene);
     const app = await life.step("http", () => listen(config, deps, startedAt), stopHttp);
+    // Clips: recovery before the first frame; closed after the pipeline, before the archive.
+    const clips = await life.step(
+      "clips",
+      () => startClips({ config, archive, store, feed: scene.feed }),
+      (c) => c.close(),
+    );
+    deps.clips = clips.service;
     const integrations = await life.step(
       "integrations",
       () => startIntegrationsFor(config, deps, app),
@@ -64,9 +86,11 @@ export async function serve(config: Config): Promise<number> {
     deps.integrations = integrations;
     pipeline = await life.step(
       "pipeline",
-      (signal) => startPipelineOrExplain(config, archive, store, signal),
+      (signal) => startPipelineOrExplain(config, archive, store, signal, scene),
       (p) => p.stop(),
     );
+    // Stopped first: the open visit is saved while the capture Worker can still draw it.
+    life.add("visits", () => scene.flush());
   } catch (e) {
     // A signal during the start: shutdown() is closing what started.
     if (life.stopping) return done.promise;
@@ -130,6 +154,7 @@ export function serverDeps(
   archive: Archive,
   startedAt: number,
   pipeline: () => Pipeline | null,
+  scene?: Scene,
 ): ServerDeps {
   return {
     config: {
@@ -159,7 +184,12 @@ export function serverDeps(
     },
     archive,
     startedAt,
+    scene: scene && { feed: scene.feed, zones: scene.zones, visits: scene.visits },
   };
+}
+
+function renderVia(pipeline: Pipeline | null, input: RenderInput) {
+  return pipeline?.render(input) ?? Promise.resolve(null);
 }
 
 function listen(config: Config, deps: ServerDeps, startedAt: number): HazardcamServer {
@@ -205,6 +235,9 @@ function startIntegrationsFor(
     archive: deps.archive,
     onFrame: deps.onFrame,
     statusJson: () => buildStatus(deps, app.streams),
+    ...(deps.scene ? { scene: deps.scene } : {}),
+    // Read per message: the clips start after the integrations' context is built.
+    clipUrl: (visitId) => deps.clips?.clipUrl(visitId) ?? null,
   });
   integrations.start();
   return integrations;
@@ -215,9 +248,10 @@ async function startPipelineOrExplain(
   archive: Archive,
   store: PipelineStore,
   signal: AbortSignal,
+  scene: Scene,
 ): Promise<Pipeline> {
   try {
-    return await startPipeline({ config, archive, store, signal });
+    return await startPipeline({ config, archive, store, signal, zones: scene.zones });
   } catch (e) {
     throw e instanceof HcError || signal.aborted ? e : new HcError("ESTART", errorMessage(e));
   }

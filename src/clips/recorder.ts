@@ -30,8 +30,10 @@ export interface ClipOptions extends PlanOptions {
 export const DEFAULT_CLIP_OPTIONS: Readonly<ClipOptions> = { ...DEFAULT_PLAN, bufferMb: 32 };
 
 /**
- * The ring keeps this much more than the pre-roll: a visit's open event arrives after detection,
- * so its start time is already a few frames old.
+ * The ring keeps at least this much more than the pre-roll: a visit's open event arrives after
+ * detection, so its start time is already a few frames old. It is the floor: the pipeline widens
+ * the margin with setRingMargin() to the delay it observes (src/pipeline/clips.ts: --min-frames
+ * results at the observed result interval), and the byte budget bounds the ring anyway.
  */
 export const RING_MARGIN_MS = 1000;
 
@@ -41,6 +43,8 @@ export interface RecorderOptions {
   onEvent?: (e: ClipEvent) => void;
   /** Writer queue bound in bytes (writer.ts default 8 MiB). */
   maxQueueBytes?: number;
+  /** Ring age beyond the pre-roll, in ms (default RING_MARGIN_MS; see setRingMargin). */
+  ringMarginMs?: number;
   log?: Logger;
 }
 
@@ -48,6 +52,10 @@ export interface RecorderStats extends WriterStats {
   enabled: boolean;
   bufferBytes: number;
   bufferFrames: number;
+  /** Capture time between the oldest and the newest frame of the ring, ms (0 when empty). */
+  bufferSpanMs: number;
+  /** The ring's age bound: pre-roll + margin, ms. */
+  bufferMaxAgeMs: number;
   /** The plan's clip being recorded, or null. */
   recording: { clip: number; visitId: number; part: number } | null;
 }
@@ -64,7 +72,7 @@ export class ClipRecorder {
     this.plan = new ClipPlan<RingFrame>(this.options);
     this.ring = new FrameRing({
       maxBytes: Math.max(0, this.options.bufferMb) * 2 ** 20,
-      maxAgeMs: Math.max(0, this.options.preSec) * 1000 + RING_MARGIN_MS,
+      maxAgeMs: this.preMs() + Math.max(RING_MARGIN_MS, opts.ringMarginMs ?? 0),
     });
     this.writer = new ClipWriter({
       outdir: opts.outdir,
@@ -92,6 +100,14 @@ export class ClipRecorder {
     this.writer.apply(this.plan.close(visitId, atMs));
   }
 
+  /**
+   * How much older than the newest frame the ring keeps frames beyond the pre-roll (ms, at least
+   * RING_MARGIN_MS): the longest delay expected between a visit's start and its open event.
+   */
+  setRingMargin(ms: number): void {
+    this.ring.setMaxAge(this.preMs() + Math.max(RING_MARGIN_MS, ms));
+  }
+
   tick(nowMs: number): void {
     this.writer.apply(this.plan.tick(nowMs));
   }
@@ -102,6 +118,8 @@ export class ClipRecorder {
       enabled: this.plan.enabled,
       bufferBytes: this.ring.bytes,
       bufferFrames: this.ring.frames,
+      bufferSpanMs: (this.ring.latest()?.atMs ?? 0) - (this.ring.oldest()?.atMs ?? 0),
+      bufferMaxAgeMs: this.ring.maxAge,
       recording: this.plan.recording,
     };
   }

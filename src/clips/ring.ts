@@ -6,15 +6,16 @@
  *   const ring = new FrameRing({ maxBytes: 32 * 2 ** 20, maxAgeMs: 4000 });
  *   ring.push({ seq, atMs, jpeg, overlay });   // every captured frame, in capture order
  *   ring.since(tMs)                             // frames with atMs >= tMs, oldest first
- *   ring.bytes, ring.frames                     // for /status
+ *   ring.bytes, ring.frames, ring.oldest()      // for /status
  *
  * Bounds, both enforced on every push:
  * - bytes: the sum of `frameCost()` (the JPEG's byteLength plus FRAME_OVERHEAD_BYTES for the
  *   record, its overlay and the array slot) never exceeds maxBytes: the oldest frames are dropped
  *   first. A single frame larger than the budget is not kept at all (the ring is then empty).
  * - age: frames older than the newest frame's atMs − maxAgeMs are dropped. The caller passes the
- *   pre-roll plus a margin (recorder.ts: clipPre + 1 s), because a visit's open event reaches the
- *   recorder after detection, a few frames after the visit's own start time.
+ *   pre-roll plus a margin (recorder.ts: clipPre + the ring margin), because a visit's open event
+ *   reaches the recorder after detection and confirmation, some results after the visit's own
+ *   (backdated) start time; setMaxAge() changes it while running.
  * Times must not go back: a frame older than the newest (the wall clock was set back) empties
  * the ring first, so since() can binary-search.
  *
@@ -60,7 +61,7 @@ export function frameCost(f: RingFrame<unknown>): number {
 
 export class FrameRing<O = unknown> {
   private readonly maxBytes: number;
-  private readonly maxAgeMs: number;
+  private maxAgeMs: number;
   /** Frames in capture order; the live ones are items[head..]. */
   private items: RingFrame<O>[] = [];
   private head = 0;
@@ -84,6 +85,20 @@ export class FrameRing<O = unknown> {
   /** Frames held. */
   get frames(): number {
     return this.items.length - this.head;
+  }
+
+  /** The age bound in ms (see setMaxAge). */
+  get maxAge(): number {
+    return this.maxAgeMs;
+  }
+
+  /**
+   * Changes the age bound (the recorder widens it to the visits' observed open delay); a lower
+   * bound drops the frames that are now too old at the next push.
+   */
+  setMaxAge(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError("FrameRing: maxAgeMs must be >= 0");
+    this.maxAgeMs = ms;
   }
 
   /** Adds the newest frame (capture order), then drops what is too old or over the budget. */
@@ -123,6 +138,11 @@ export class FrameRing<O = unknown> {
       else hi = mid;
     }
     return this.items.slice(lo);
+  }
+
+  /** The oldest frame, or null when empty. */
+  oldest(): RingFrame<O> | null {
+    return this.frames > 0 ? (this.items[this.head] as RingFrame<O>) : null;
   }
 
   /** The newest frame, or null when empty. */

@@ -7,7 +7,8 @@
  *   recordClipEvent(db, e)                    // the writer's onEvent: row per clip, kept current
  *   await reconcileClips(db, outdir, done)    // at startup, after recoverClips(): rows = files
  *   getClip / clipByFile / clipsForVisit / clipsInRange
- *   oldestClips / clipsBefore / clipCount / totalClipBytes / deleteClip   // retention, /status
+ *   oldestClips / clipsBefore / clipCount / totalClipBytes / deleteClip / deleteClipRow
+ *                                             // retention (src/events/retention.ts), /status
  *
  * A row per clip file pair (<file>.mjpeg + its index), status recording → complete, or
  * recovered (finished by recover.ts after a crash). visit_id is the visit that opened the clip;
@@ -190,6 +191,11 @@ export function clipCount(db: Database): number {
 /** Bytes of all clips and their indexes (/status `clips_bytes`; recording ones as of now). */
 export function totalClipBytes(db: Database): number {
   return (db.query("SELECT COALESCE(SUM(bytes), 0) AS n FROM clips").get() as { n: number }).n;
+}
+
+/** Deletes the row of clip `id` (retention deletes its files first). */
+export function deleteClipRow(db: Database, id: number): void {
+  db.query("DELETE FROM clips WHERE id = ?").run(id);
 }
 
 /** Deletes a clip's files (a missing one is fine), then its row. */

@@ -289,6 +289,8 @@ export class ClipWriter {
       this.clips.set(clip, { ...o, indexBytes: header.length });
       this.emit({ kind: "started", clip: { ...info } });
     } catch (e) {
+      // The folder may be gone (outdir deleted while running): make it again for the next clip.
+      this.dirReady = false;
       const err = this.failure(e);
       await Promise.allSettled([claimed?.data.close(), index?.close()]);
       if (claimed) await this.unlinkParts(claimed.names);

@@ -18,6 +18,7 @@
  * are synchronous. close() stops new saves at once, lets those already called finish, then
  * closes the index; its promise says when.
  */
+import type { Database } from "bun:sqlite";
 import fs from "node:fs";
 import { join, resolve } from "node:path";
 import { HcError, errorMessage } from "../shared/errors.ts";
@@ -128,6 +129,15 @@ export class Archive {
   private live(): EventIndex {
     if (!this.index) throw closedError();
     return this.index;
+  }
+
+  /**
+   * The index's database, for the tables other modules keep in it (the clips, migration 3). Ask
+   * each time, do not keep it: the index is reopened if outdir is deleted while running, and this
+   * throws ARCHIVE_CLOSED from the moment close() is called.
+   */
+  database(): Database {
+    return this.conn.database();
   }
 
   get closed(): boolean {

@@ -164,6 +164,11 @@ export class EventIndex {
 
   constructor(private readonly db: Database) {}
 
+  /** The handle, for the tables of other modules in the same file (the clips, migration 3). */
+  database(): Database {
+    return this.db;
+  }
+
   close(): void {
     if (!this.open) return;
     this.open = false;

@@ -9,7 +9,8 @@
  * (ARCHIVE_INDEX_TOO_NEW), never migrated down, moved aside or rebuilt.
  *
  * Migration 1 is the schema of the first release (the `events` table); its index files carry
- * user_version 1 and open unchanged.
+ * user_version 1 and open unchanged. Migration 2 adds the visits, their tracks, line crossings,
+ * per-minute activity and events.visit_id (issue 11; every event is kept).
  *
  * To change the schema (e.g. the visits tables), append to MIGRATIONS:
  *
@@ -25,6 +26,7 @@
  *   "an index made by schema version 1").
  */
 import type { Database } from "bun:sqlite";
+import { CLIPS_SCHEMA_SQL } from "../clips/store.ts";
 import { HcError } from "../shared/errors.ts";
 
 export interface Migration {
@@ -58,6 +60,76 @@ export const MIGRATIONS: readonly Migration[] = [
       )`);
       db.exec("CREATE INDEX IF NOT EXISTS events_time ON events(time, id)");
       db.exec("CREATE INDEX IF NOT EXISTS events_day ON events(day, time)");
+    },
+  },
+  {
+    version: 2,
+    name: "visits",
+    up(db) {
+      // Issue 11 (src/events/visits.ts). Times in ms since the epoch; JSON in TEXT columns.
+      // A visit row is written when it opens (open = 1), its end at most once a second while
+      // open, and final at close; a crash leaves open = 1, closed at its last end at the next
+      // open. Ids are the analyzer's (AUTOINCREMENT keeps them from being reused).
+      db.exec(`CREATE TABLE visits (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        start_ms INTEGER NOT NULL,
+        end_ms INTEGER NOT NULL,
+        open INTEGER NOT NULL,
+        zones TEXT NOT NULL,
+        people INTEGER NOT NULL,
+        max_people INTEGER NOT NULL,
+        crossings TEXT NOT NULL,
+        image TEXT,
+        thumb TEXT
+      )`);
+      db.exec("CREATE INDEX visits_start ON visits(start_ms)");
+      db.exec("CREATE INDEX visits_end ON visits(end_ms)");
+      db.exec(`CREATE TABLE visit_tracks (
+        visit_id INTEGER NOT NULL,
+        track_id INTEGER NOT NULL,
+        first_ms INTEGER NOT NULL,
+        last_ms INTEGER NOT NULL,
+        zones TEXT NOT NULL,
+        PRIMARY KEY (visit_id, track_id)
+      ) WITHOUT ROWID`);
+      // Every line crossing, in a visit or not (visit_id NULL): the day's totals after a restart.
+      db.exec(`CREATE TABLE crossings (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        line TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        track_id INTEGER NOT NULL,
+        visit_id INTEGER
+      )`);
+      db.exec("CREATE INDEX crossings_time ON crossings(time)");
+      db.exec("CREATE INDEX crossings_visit ON crossings(visit_id)");
+      // Per minute (src/track/activity.ts): zone "" is the whole picture (or all zones).
+      db.exec(`CREATE TABLE activity (
+        minute INTEGER NOT NULL,
+        zone TEXT NOT NULL,
+        people_max INTEGER NOT NULL,
+        person_sec REAL NOT NULL,
+        PRIMARY KEY (minute, zone)
+      ) WITHOUT ROWID`);
+      db.exec(`CREATE TABLE activity_lines (
+        minute INTEGER NOT NULL,
+        line TEXT NOT NULL,
+        n_in INTEGER NOT NULL,
+        n_out INTEGER NOT NULL,
+        PRIMARY KEY (minute, line)
+      ) WITHOUT ROWID`);
+      // The cooldown stills (and snapshots) of a visit; NULL for the events of before.
+      db.exec("ALTER TABLE events ADD COLUMN visit_id INTEGER");
+      db.exec("CREATE INDEX events_visit ON events(visit_id)");
+    },
+  },
+  {
+    version: 3,
+    name: "clips",
+    up(db) {
+      // Visit clips (issue 12): one row per .mjpeg + index pair in <outdir>/clips, see
+      // src/clips/store.ts. No foreign key to the visits: the order of 2 and 3 does not matter.
+      db.exec(CLIPS_SCHEMA_SQL);
     },
   },
 ];

@@ -19,10 +19,13 @@
  *                 (src/integrations/); without it those routes use status() alone.
  *   scene?        tracks, zones, lines and visits (issue 11): the live feed, the zones file and
  *                 the stored visits; without it the routes answer as before issue 11.
+ *   clips?        the visit clips (issue 12): their rows and folder, the recorder's /status;
+ *                 set once the clips started (src/pipeline/clips.ts), read at request time.
  */
 import type { Archive, EventRecord } from "../events/archive.ts";
 import type { VisitsReader } from "../events/visit-types.ts";
 import type { Integrations } from "../integrations/index.ts";
+import type { ClipsService } from "../pipeline/clips-api.ts";
 import type { SceneFeed, ZonesService } from "../pipeline/scene-api.ts";
 import type { BasicAuth } from "../shared/config.ts";
 import type { PipelineStatus } from "../shared/status.ts";
@@ -61,6 +64,8 @@ export interface ServerDeps {
   /** MQTT, webhooks and the telemetry behind /metrics and /healthz (src/integrations/). */
   integrations?: Integrations;
   scene?: SceneDeps;
+  /** The visit clips (issue 12). */
+  clips?: ClipsService;
 }
 
 /** The live scene and the stored visits (issue 11). */

@@ -44,6 +44,14 @@ export function serveArchiveFile(
   const rec = thumb ? archive.byThumb(name) : archive.byFile(name);
   if (!rec) return null;
   const expected = thumb ? join(archive.outdir, THUMBS_DIR, name) : join(archive.outdir, name);
+  return serveJpegAt(expected, request);
+}
+
+/**
+ * The JPEG at the absolute path `expected` (no symlink anywhere on the way, a regular file),
+ * immutable, with its ETag, 304 and Range; null for 404. Also serves the visit images.
+ */
+export function serveJpegAt(expected: string, request: Request): Response | null {
   let fd: number | null = null;
   try {
     if (fs.realpathSync(expected) !== expected) return null;

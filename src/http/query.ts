@@ -110,4 +110,28 @@ export function orderParam(sp: URLSearchParams, name = "order"): "asc" | "desc" 
   return v;
 }
 
+/** A zone or line name (src/track/zones.ts: 1-32 of A-Z a-z 0-9 _ -, not starting with _ or -). */
+export function nameParam(sp: URLSearchParams, name: string): string | undefined {
+  const v = one(sp, name);
+  if (v === undefined) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(v)) {
+    throw new BadRequest(name, `${name} must be a zone or line name (letters, digits, _ and -)`);
+  }
+  return v;
+}
+
+/** One of `allowed` (e.g. bucket=minute|hour|day). */
+export function choiceParam<T extends string>(
+  sp: URLSearchParams,
+  name: string,
+  allowed: readonly T[],
+): T | undefined {
+  const v = one(sp, name);
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new BadRequest(name, `${name} must be one of ${allowed.join(", ")}`);
+  }
+  return v as T;
+}
+
 export { MAX_LIMIT };

@@ -19,8 +19,13 @@
  *   live-ws.ts     WS /api/live (the dashboard tabs' WebSocket: picture + state)
  *   files.ts       GET /out/<file>.jpg  /out/thumbs/<file>.jpg  /latest.jpg  (ETag, Range)
  *   api.ts         GET /api/events  /api/events/:id
+ *   visits.ts      GET /api/visits  /api/visits/:id  /api/counts   (issue 11; 404 without the scene)
+ *   visit-pages    GET /visits  /visits/:id;  visit-files.ts GET /out/visits/[thumbs/]<file>.jpg
  *   snapshot.ts    GET|POST /snapshot (rate limited)
  *   telemetry.ts   GET /status  /metrics  /healthz
+ *   zones.ts       GET|PUT /api/zones  (the zone editor's file)
+ *   activity.ts    GET /api/activity  /assets/uplot.*  (issue 12's charts)
+ *   clips.ts       GET /out/clips/<file>  /api/visits/:id/clips  /api/visits/:id/clip.mjpeg
  */
 import { html } from "@elysiajs/html";
 import { Elysia } from "elysia";
@@ -31,13 +36,19 @@ import { AllowTable, MethodNotAllowed } from "./methods.ts";
 import { BadRequest } from "./query.ts";
 import type { PageInfo } from "./pages/layout.tsx";
 import { json, notFound, pageInfo, rawPath } from "./respond.tsx";
+import { activityRoutes } from "./routes/activity.ts";
 import { apiRoutes } from "./routes/api.ts";
+import { clipRoutes, visitClipsJson } from "./routes/clips.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { liveWsRoutes } from "./routes/live-ws.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { snapshotRoutes } from "./routes/snapshot.ts";
 import { streamRoutes } from "./routes/streams.ts";
 import { telemetryRoutes } from "./routes/telemetry.ts";
+import { visitFileRoutes } from "./routes/visit-files.ts";
+import { visitPageRoutes } from "./routes/visit-pages.tsx";
+import { visitApiRoutes } from "./routes/visits.ts";
+import { zonesRoutes } from "./routes/zones.ts";
 import { buildStatus } from "./status.ts";
 import { StreamHub } from "./streams.ts";
 import { LiveTabs } from "./live/tabs.ts";
@@ -101,8 +112,14 @@ function buildApp(deps: ServerDeps, hub: StreamHub, tabs: LiveTabs, counts: Stre
     .use(liveWsRoutes(tabs))
     .use(telemetryRoutes(deps, counts))
     .use(snapshotRoutes(deps))
+    .use(visitApiRoutes(deps, { clips: (id) => visitClipsJson(deps, id) }))
+    .use(visitPageRoutes(deps))
+    .use(visitFileRoutes(deps))
     .use(fileRoutes(deps, hub))
-    .use(apiRoutes(deps));
+    .use(zonesRoutes(deps))
+    .use(apiRoutes(deps))
+    .use(activityRoutes(deps))
+    .use(clipRoutes(deps));
   return app;
 }
 
@@ -139,6 +156,7 @@ export function createServer(deps: ServerDeps): HazardcamServer {
     noSignalJpeg: (reason) => deps.noSignalJpeg(reason),
     archive: deps.archive,
     threshold: deps.config.threshold,
+    scene: () => deps.scene?.feed,
     statusJson,
   });
   const tabs = new LiveTabs({

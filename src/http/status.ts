@@ -2,15 +2,19 @@
 import type { StatusJson } from "../shared/status.ts";
 import type { FrameState } from "../shared/types.ts";
 import type { ServerDeps, StreamCounts } from "./deps.ts";
+import { sceneStatus } from "./scene-status.ts";
 
 export type StatusDeps = Pick<
   ServerDeps,
-  "config" | "status" | "archive" | "startedAt" | "integrations" | "latest"
+  "config" | "status" | "archive" | "startedAt" | "integrations" | "latest" | "clips"
 >;
 
 const round2 = (v: number): number => (Number.isFinite(v) ? Math.round(v * 100) / 100 : 0);
 
-export function buildStatus(deps: StatusDeps, streams: StreamCounts): StatusJson {
+export function buildStatus(
+  deps: StatusDeps & Pick<ServerDeps, "scene">,
+  streams: StreamCounts,
+): StatusJson {
   const c = deps.config;
   const st = deps.status();
   const a = deps.archive.stats();
@@ -47,8 +51,10 @@ export function buildStatus(deps: StatusDeps, streams: StreamCounts): StatusJson
     edgetpu_version: st.edgetpuVersion,
     oldest_event: a.oldest,
     newest_event: a.newest,
+    ...sceneStatus(deps.scene),
     integrations: deps.integrations?.status() ?? null,
     stage_ms: stageMs(deps.latest()),
+    ...clipsStatus(deps),
   };
 }
 
@@ -67,6 +73,12 @@ function liveStatus(
       buffered_bytes: t.bufferedBytes,
     })),
   };
+}
+
+/** The visit clips (issue 12): stored bytes and count, and the recorder. */
+function clipsStatus(deps: StatusDeps): Pick<StatusJson, "clips_bytes" | "clips_total" | "clips"> {
+  const c = deps.clips?.status();
+  return { clips_bytes: c?.bytes ?? 0, clips_total: c?.total ?? 0, clips: c?.recorder ?? null };
 }
 
 /** Per-stage times of the newest frame in ms (grab includes waiting for the camera). */

@@ -30,6 +30,11 @@ export function annotate(
 ): void {
   const scale = width >= 1280 ? 2 : 1;
   const thickness = Math.max(2, Math.round(width / 320));
+  const text = overlayText(info);
+  const overlayScale = scale + (width >= 640 ? 1 : 0);
+  // The overlay line is drawn last, at (4, 4): a label it would hide goes just below it.
+  const overlayRight = 4 + text.length * 8 * overlayScale;
+  const overlayBottom = 4 + 8 * overlayScale;
   for (const d of detections) {
     const color = d.classId === 0 ? PERSON_RGB : OTHER_RGB;
     const x0 = Math.round(d.box.xmin * (width - 1));
@@ -38,18 +43,9 @@ export function annotate(
     const y1 = Math.round(d.box.ymax * (height - 1));
     drawRect(rgb, width, height, x0, y0, x1, y1, color, thickness);
     const label = `${d.label} ${d.score.toFixed(2)}`;
-    const ty = y0 >= 10 * scale ? y0 - 10 * scale : y0 + thickness;
+    let ty = y0 >= 10 * scale ? y0 - 10 * scale : y0 + thickness;
+    if (ty < overlayBottom && x0 < overlayRight) ty = overlayBottom + 2;
     drawText(rgb, width, height, x0, ty, label, scale, TEXT_RGB, color);
   }
-  drawText(
-    rgb,
-    width,
-    height,
-    4,
-    4,
-    overlayText(info),
-    scale + (width >= 640 ? 1 : 0),
-    TEXT_RGB,
-    LABEL_BG,
-  );
+  drawText(rgb, width, height, 4, 4, text, overlayScale, TEXT_RGB, LABEL_BG);
 }

@@ -21,10 +21,11 @@ export function deviceName(topic: string): string {
   return last === "hazardcam" ? "hazardcam" : `hazardcam ${last}`;
 }
 
-export function discoveryMessages(cfg: MqttConfig, device: DeviceInfo): MqttMessage[] {
+/** What every entity's config shares: the availability topic and the device block. */
+export function commonConfig(cfg: MqttConfig, device: DeviceInfo): Record<string, unknown> {
   const t = mqttTopics(cfg.topic);
   const id = cfg.nodeId;
-  const common = {
+  return {
     availability_topic: t.availability,
     payload_available: AVAILABLE,
     payload_not_available: NOT_AVAILABLE,
@@ -39,6 +40,27 @@ export function discoveryMessages(cfg: MqttConfig, device: DeviceInfo): MqttMess
         : {}),
     },
   };
+}
+
+/** The retained discovery config of one entity (an empty payload removes the entity). */
+export function configMessage(
+  nodeId: string,
+  component: string,
+  object: string,
+  payload: string,
+): MqttMessage {
+  return {
+    topic: `${DISCOVERY_PREFIX}/${component}/${nodeId}/${object}/config`,
+    payload,
+    retain: true,
+    qos: 1,
+  };
+}
+
+export function discoveryMessages(cfg: MqttConfig, device: DeviceInfo): MqttMessage[] {
+  const t = mqttTopics(cfg.topic);
+  const id = cfg.nodeId;
+  const common = commonConfig(cfg, device);
   const entities: { component: string; object: string; config: Record<string, unknown> }[] = [
     {
       component: "binary_sensor",
@@ -92,10 +114,7 @@ export function discoveryMessages(cfg: MqttConfig, device: DeviceInfo): MqttMess
       },
     },
   ];
-  return entities.map((e) => ({
-    topic: `${DISCOVERY_PREFIX}/${e.component}/${id}/${e.object}/config`,
-    payload: JSON.stringify({ ...e.config, ...common }),
-    retain: true,
-    qos: 1,
-  }));
+  return entities.map((e) =>
+    configMessage(id, e.component, e.object, JSON.stringify({ ...e.config, ...common })),
+  );
 }

@@ -2,7 +2,9 @@
  * Joins the integrations to the running server: every saved event goes to MQTT and the
  * webhooks, every frame to the telemetry (and the people count to MQTT when it changes), and a
  * timer publishes the status. All of it runs on the main thread and only queues: nothing here
- * waits on the network while a frame or a save is handled.
+ * waits on the network while a frame or a save is handled. With the live scene (issue 11,
+ * `ctx.scene` or attachScene() once it exists), src/integrations/scene.ts adds the zones, lines
+ * and visits.
  */
 import { hostname } from "node:os";
 import type { Config } from "../shared/config.ts";
@@ -16,6 +18,9 @@ import { VERSION } from "../shared/version.ts";
 import { sanitizeName } from "./names.ts";
 import { discoveryMessages } from "./homeassistant.ts";
 import { MqttBridge } from "./mqtt.ts";
+import { attachScene, type IntegrationsScene } from "./scene.ts";
+import type { SceneMqtt } from "./scene-mqtt.ts";
+import type { ClipUrl } from "./visit-message.ts";
 import { Telemetry } from "./telemetry.ts";
 import { WebhookSender } from "./webhooks.ts";
 
@@ -28,6 +33,8 @@ export interface Integrations {
   status(): IntegrationsStatus;
   /** Connects to the broker; call once HTTP listens. */
   start(): void;
+  /** Adds the live scene (issue 11), if ctx.scene was not given; a second call is ignored. */
+  attachScene(scene: IntegrationsScene): void;
   stop(): Promise<void>;
 }
 
@@ -43,6 +50,10 @@ export interface IntegrationsContext {
   /** Defaults to the "mqtt:" and "webhook:" loggers. */
   mqttLog?: Logger;
   webhookLog?: Logger;
+  /** The live scene (issue 11): zones, lines and visits (or attachScene() later). */
+  scene?: IntegrationsScene;
+  /** A visit's clip URL (issue 12) for the visit messages' `clip_url`. */
+  clipUrl?: ClipUrl;
 }
 
 const STATUS_KEYS = [
@@ -115,14 +126,25 @@ class MqttState {
   }
 }
 
-function mqttBridge(config: Pick<Config, "mqtt" | "publicUrl">, log: Logger): MqttBridge | null {
+/** `scene()`: the zones and lines (issue 11), once the scene is attached. */
+function mqttBridge(
+  config: Pick<Config, "mqtt" | "publicUrl">,
+  log: Logger,
+  scene: () => SceneMqtt | null,
+): MqttBridge | null {
   const mqtt = config.mqtt;
   if (!mqtt) return null;
   return new MqttBridge({
     config: mqtt,
     log,
-    onConnect: () =>
-      discoveryMessages(mqtt, { version: VERSION, configurationUrl: config.publicUrl }),
+    onConnect: () => [
+      ...discoveryMessages(mqtt, { version: VERSION, configurationUrl: config.publicUrl }),
+      ...(scene()?.discovery() ?? []),
+    ],
+    sweep: {
+      filters: () => scene()?.sweepFilters() ?? [],
+      keep: (topic) => scene()?.keeps(topic) ?? true,
+    },
   });
 }
 
@@ -132,7 +154,8 @@ export function startIntegrations(
 ): Integrations {
   const telemetry = new Telemetry();
   const camera = config.mqtt?.topic.split("/").pop() || sanitizeName(hostname());
-  const mqtt = mqttBridge(config, ctx.mqttLog ?? logger("mqtt"));
+  let scene: { sceneMqtt: SceneMqtt | null; stop: () => void } | null = null;
+  const mqtt = mqttBridge(config, ctx.mqttLog ?? logger("mqtt"), () => scene?.sceneMqtt ?? null);
   const mqttState = mqtt ? new MqttState(mqtt, ctx.statusJson) : null;
   const webhooks =
     config.webhooks.length > 0
@@ -152,8 +175,24 @@ export function startIntegrations(
     mqttState?.onFrame(s);
   });
 
+  const withScene = (s: IntegrationsScene): void => {
+    if (scene) return;
+    const device = { version: VERSION, configurationUrl: config.publicUrl };
+    scene = attachScene(s, {
+      telemetry,
+      mqtt: mqtt && config.mqtt ? { bridge: mqtt, config: config.mqtt, device } : null,
+      sendVisit: webhooks ? (msg) => webhooks.send(msg) : null,
+      publicUrl: config.publicUrl,
+      camera,
+      ...(ctx.clipUrl ? { clipUrl: ctx.clipUrl } : {}),
+      refreshMs: STATUS_INTERVAL_MS,
+    });
+  };
+  if (ctx.scene) withScene(ctx.scene);
+
   return {
     telemetry,
+    attachScene: withScene,
     status: () => ({ mqtt: mqtt?.status() ?? null, webhooks: webhooks?.status() ?? [] }),
     start() {
       if (started) return;
@@ -162,6 +201,7 @@ export function startIntegrations(
     },
     async stop() {
       mqttState?.stop();
+      scene?.stop();
       offSaved();
       offFrame();
       await Promise.all([mqtt?.stop(), webhooks?.stop()]);

@@ -3,7 +3,7 @@
  * family, then its samples. Times are in seconds (Prometheus' base unit).
  */
 import { statfsSync } from "node:fs";
-import type { IntegrationsStatus, PipelineStatus } from "../shared/status.ts";
+import type { IntegrationsStatus, PipelineStatus, SceneStatusJson } from "../shared/status.ts";
 import type { FrameState } from "../shared/types.ts";
 import type { Telemetry } from "./telemetry.ts";
 
@@ -26,6 +26,8 @@ export interface MetricsInput {
   startedAt: number;
   integrations: IntegrationsStatus | null;
   now?: number;
+  /** The live scene now (issue 11); absent or null: no scene metrics. */
+  scene?: SceneStatusJson | null;
 }
 
 type Labels = Record<string, string>;
@@ -219,6 +221,32 @@ function integrationFamilies(x: Exposition, integrations: IntegrationsStatus | n
   );
 }
 
+/**
+ * The live scene (issue 11): people per zone now, line crossings and visits since start (the
+ * line totals since midnight are in /status and on MQTT; a counter must not go back at midnight).
+ */
+function sceneFamilies(x: Exposition, scene: SceneStatusJson, telemetry: Telemetry | null): void {
+  x.family(
+    "hazardcam_zone_people",
+    "gauge",
+    "People in each zone now (confirmed tracks whose feet are in it)",
+    Object.entries(scene.zone_people).map(([zone, n]) => ({ labels: { zone }, value: n })),
+  );
+  if (!telemetry) return;
+  x.family(
+    "hazardcam_line_crossings_total",
+    "counter",
+    "Line crossings since start, by line and direction (in, out)",
+    telemetry.crossingsByLine(Object.keys(scene.lines)).flatMap(([line, c]) => [
+      { labels: { line, direction: "in" }, value: c.in },
+      { labels: { line, direction: "out" }, value: c.out },
+    ]),
+  );
+  x.family("hazardcam_visits_total", "counter", "Visits opened since start", [
+    { value: telemetry.visitsOpened ?? 0 },
+  ]);
+}
+
 export function renderMetrics(m: MetricsInput): string {
   const x = new Exposition();
   buildFamilies(x, m);
@@ -226,6 +254,7 @@ export function renderMetrics(m: MetricsInput): string {
   if (m.telemetry) telemetryFamilies(x, m.telemetry);
   serverFamilies(x, m);
   integrationFamilies(x, m.integrations);
+  if (m.scene) sceneFamilies(x, m.scene, m.telemetry);
   return x.text();
 }
 

@@ -31,6 +31,8 @@ export interface MqttBridgeOptions {
   config: MqttConfig;
   /** Sent after "online" on every connection (Home Assistant discovery configs). */
   onConnect?: () => MqttMessage[];
+  /** Retained messages to look through on every connection, and clear when stale. */
+  sweep?: MqttSweep;
   log?: Logger;
   backoffMinMs?: number;
   backoffMaxMs?: number;
@@ -39,6 +41,20 @@ export interface MqttBridgeOptions {
   connectTimeoutMs?: number;
   keepaliveSec?: number;
 }
+
+/**
+ * Stale retained messages of an earlier run (e.g. the discovery config of a zone removed while
+ * hazardcam was stopped, which would stay in Home Assistant for ever): on every connection the
+ * bridge subscribes to `filters()` for SWEEP_MS, and each retained message whose topic
+ * `keep(topic)` refuses gets an empty retained payload (which removes it).
+ */
+export interface MqttSweep {
+  filters(): string[];
+  keep(topic: string): boolean;
+}
+
+/** How long the retained messages of a sweep are awaited before unsubscribing (ms). */
+const SWEEP_MS = 5000;
 
 export const MQTT_BACKOFF_MIN_MS = 1000;
 export const MQTT_BACKOFF_MAX_MS = 30_000;
@@ -58,8 +74,9 @@ export class MqttBridge {
   readonly topics: MqttTopics;
   private readonly cfg: MqttConfig;
   private readonly log: Logger;
-  private readonly o: Required<Omit<MqttBridgeOptions, "config" | "log" | "onConnect">>;
+  private readonly o: Required<Omit<MqttBridgeOptions, "config" | "log" | "onConnect" | "sweep">>;
   private readonly onConnect: () => MqttMessage[];
+  private readonly sweep: MqttSweep | null;
   private readonly clientId: string;
   private client: MqttClient | null = null;
   private connected = false;
@@ -82,6 +99,7 @@ export class MqttBridge {
     this.topics = mqttTopics(opts.config.topic);
     this.log = opts.log ?? logger("mqtt");
     this.onConnect = opts.onConnect ?? (() => []);
+    this.sweep = opts.sweep ?? null;
     this.o = {
       backoffMinMs: opts.backoffMinMs ?? MQTT_BACKOFF_MIN_MS,
       backoffMaxMs: opts.backoffMaxMs ?? MQTT_BACKOFF_MAX_MS,
@@ -115,8 +133,11 @@ export class MqttBridge {
     return { ...this.st, connected: this.connected, queued: this.events.length };
   }
 
-  /** Queues an event (QoS 1, not retained). */
-  publishEvent(payload: string): void {
+  /**
+   * Queues an event (QoS 1, not retained): a saved event on the event topic, or another message
+   * that must not be lost, e.g. a visit on its own topic.
+   */
+  publishEvent(payload: string, topic: string = this.topics.event): void {
     if (this.stopping) return;
     if (this.events.length >= this.o.maxQueuedEvents) {
       this.events.shift();
@@ -128,8 +149,24 @@ export class MqttBridge {
         `event queue full (${this.o.maxQueuedEvents}): the broker is unreachable or too slow, dropping the oldest events (counted in /status)`,
       );
     }
-    this.events.push({ topic: this.topics.event, payload, retain: false, qos: 1 });
+    this.events.push({ topic, payload, retain: false, qos: 1 });
     this.pump();
+  }
+
+  /**
+   * Sends now, ahead of states and events, if connected (e.g. discovery configs of a zone just
+   * added); otherwise nothing: onConnect gives the current ones on the next connection.
+   */
+  publishNow(messages: MqttMessage[]): void {
+    if (this.stopping || !this.connected || messages.length === 0) return;
+    this.priority.push(...messages);
+    this.pump();
+  }
+
+  /** Forgets a retained state (it is not sent again on the next connection). */
+  forgetState(topic: string): void {
+    this.states.delete(topic);
+    this.dirty.delete(topic);
   }
 
   /** Sets a retained state (only the latest value per topic is kept while disconnected). */
@@ -210,6 +247,26 @@ export class MqttBridge {
     ];
     for (const t of this.states.keys()) this.dirty.add(t);
     this.pump();
+    if (this.client) this.sweepRetained(this.client);
+  }
+
+  /** See MqttSweep. */
+  private sweepRetained(client: MqttClient): void {
+    const sweep = this.sweep;
+    const filters = sweep?.filters() ?? [];
+    if (!sweep || filters.length === 0) return;
+    const onMessage = (topic: string, payload: Buffer, packet: { retain: boolean }): void => {
+      if (client !== this.client || !packet.retain || payload.length === 0) return;
+      if (!sweep.keep(topic)) this.publishNow([{ topic, payload: "", retain: true, qos: 1 }]);
+    };
+    client.on("message", onMessage);
+    client.subscribe(filters, { qos: 0 }, () => {
+      const timer = setTimeout(() => {
+        client.removeListener("message", onMessage);
+        if (client === this.client && this.connected) client.unsubscribe(filters);
+      }, SWEEP_MS);
+      timer.unref();
+    });
   }
 
   /** The connection (or the attempt) is over: requeue what was not acknowledged, retry later. */
@@ -270,7 +327,8 @@ export class MqttBridge {
 
   private send(client: MqttClient, msg: MqttMessage): void {
     this.inflight++;
-    const isEvent = msg.topic === this.topics.event;
+    // Events are the messages that are not retained: acknowledged, and queued again if lost.
+    const isEvent = !msg.retain;
     if (isEvent) this.unacked.add(msg);
     client.publish(msg.topic, msg.payload, { qos: msg.qos, retain: msg.retain }, (err) => {
       if (client !== this.client) return;

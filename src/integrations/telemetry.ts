@@ -5,6 +5,8 @@
  */
 import type { EventReason, EventRecord } from "../events/archive.ts";
 import type { FrameState } from "../shared/types.ts";
+import type { SceneUpdate, VisitEvent } from "../pipeline/scene-api.ts";
+import type { Direction } from "../track/lines.ts";
 
 /** Inference time bucket bounds in seconds: 5 ms (Edge TPU) to 500 ms (a slow CPU). */
 export const INFER_BUCKETS_S: readonly number[] = [
@@ -84,5 +86,31 @@ export class Telemetry {
   /** Events saved since start, by reason ("auto" and "snapshot" always present). */
   savedByReason(): [EventReason, number][] {
     return [...this.saved.entries()];
+  }
+
+  // ---- the live scene (issue 11), once attached ----
+
+  /** Line crossings since start, per line and direction. */
+  private readonly crossings = new Map<string, Record<Direction, number>>();
+  /** Visits opened since start; null until a scene is attached (no metric without one). */
+  visitsOpened: number | null = null;
+
+  observeScene(u: Pick<SceneUpdate, "crossings">): void {
+    for (const c of u.crossings) {
+      const per = this.crossings.get(c.line) ?? { in: 0, out: 0 };
+      per[c.direction]++;
+      this.crossings.set(c.line, per);
+    }
+  }
+
+  observeVisit(e: Pick<VisitEvent, "type">): void {
+    if (e.type === "open") this.visitsOpened = (this.visitsOpened ?? 0) + 1;
+  }
+
+  /** Crossings since start per line (`lines`: also these, with zeros), sorted by name. */
+  crossingsByLine(lines: Iterable<string> = []): [string, Record<Direction, number>][] {
+    const all = new Map(this.crossings);
+    for (const l of lines) if (!all.has(l)) all.set(l, { in: 0, out: 0 });
+    return [...all.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 }

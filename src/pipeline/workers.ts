@@ -12,10 +12,14 @@ import type { Config } from "../shared/config.ts";
 import { HcError } from "../shared/errors.ts";
 import { logger, type Logger } from "../shared/log.ts";
 import type { LibPaths } from "../native/libs.ts";
+import { EMPTY_ZONES, type ZonesConfig } from "../track/zones.ts";
 import type {
+  CaptureZones,
   EventData,
   FromCapture,
   FromDetect,
+  RenderedImages,
+  RenderRequest,
   ToCapture,
   ToDetect,
   WireError,
@@ -32,6 +36,12 @@ export const RESTART_MAX_MS = 5000;
 const STABLE_MS = 30_000;
 const STOP_TIMEOUT_MS = 700;
 
+/** What the capture Worker needs of the zones file (src/pipeline/zones-file.ts implements it). */
+export interface ZonesSource {
+  current(): ZonesConfig;
+  onChange(cb: (c: ZonesConfig) => void): () => void;
+}
+
 export interface PipelineWorkersOptions {
   config: Config;
   libs: LibPaths;
@@ -42,6 +52,10 @@ export interface PipelineWorkersOptions {
   onSnapshotNone(id: number): void;
   /** The capture Worker died: the snapshots it was asked for will not be answered. */
   onCaptureDown(): void;
+  /** Masks and zones for the capture Worker (at its start, again on changes); none without. */
+  zones?: ZonesSource;
+  /** The answer to render(): the images, or null with why. */
+  onRendered?(id: number, images: RenderedImages | null, error: string | null): void;
   factory?: WorkerFactory;
   restartMinMs?: number;
   restartMaxMs?: number;
@@ -99,6 +113,7 @@ export class PipelineWorkers {
   #started = false;
   #stopping: Promise<void> | null = null;
   readonly #offWant: () => void;
+  readonly #offZones: () => void;
 
   constructor(opts: PipelineWorkersOptions) {
     this.#o = opts;
@@ -112,6 +127,9 @@ export class PipelineWorkers {
     this.#offWant = opts.store.on("want-annotated", (on) =>
       this.#toCapture({ type: "want-annotated", on }),
     );
+    this.#offZones =
+      opts.zones?.onChange(() => this.#toCapture({ type: "zones", zones: this.#zones() })) ??
+      (() => undefined);
   }
 
   /**
@@ -141,6 +159,11 @@ export class PipelineWorkers {
     return this.#toCapture({ type: "snapshot", id });
   }
 
+  /** Asks the capture Worker to draw a visit's snapshot; false when it is not running. */
+  render(request: RenderRequest): boolean {
+    return this.#toCapture({ type: "render", request });
+  }
+
   /** Stops both Workers (each gets 0.7 s to say "stopped", then is terminated). Idempotent. */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
@@ -149,6 +172,7 @@ export class PipelineWorkers {
 
   async #stop(): Promise<void> {
     this.#offWant();
+    this.#offZones();
     // A start still waiting for the Workers ends here (a no-op once started).
     this.#ready.reject(new HcError("ESTOPPED", "the pipeline was stopped while starting"));
     const slots = [this.#capture, this.#detect];
@@ -206,9 +230,16 @@ export class PipelineWorkers {
         detectPort,
         resume: restart ? store.resumePoint() : null,
         wantAnnotated: store.wantAnnotated,
+        zones: this.#zones(),
       },
       [detectPort],
     );
+  }
+
+  /** With --zones given, the cooldown stills count people in zones only (src/workers/). */
+  #zones(): CaptureZones {
+    const config = this.#o.zones?.current() ?? EMPTY_ZONES;
+    return { config, stillsInZones: this.#o.config.scene.zonesFromFlag };
   }
 
   #spawnDetect(capturePort: MessagePort): void {
@@ -260,6 +291,9 @@ export class PipelineWorkers {
         break;
       case "snapshot-none":
         this.#o.onSnapshotNone(msg.id);
+        break;
+      case "rendered":
+        this.#o.onRendered?.(msg.id, msg.images, msg.error);
         break;
       case "fatal":
         this.#died(this.#capture, wireToError(msg.error));

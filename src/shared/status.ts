@@ -25,8 +25,11 @@ export interface PipelineStatus {
   actualHeight: number;
 }
 
-/** /status body. */
-export interface StatusJson {
+/**
+ * /status body. With the scene analyzer (issue 11) it also carries SceneStatusJson's fields
+ * (tracks, zone_people, people_in_zones, lines, day, visit, zones_error); without it they are absent.
+ */
+export interface StatusJson extends Partial<SceneStatusJson> {
   model: string;
   cam_index: number | string;
   capture: { w: number; h: number };
@@ -74,6 +77,36 @@ export interface StatusJson {
   /** MQTT (connected, last_error...) and webhooks; null when none is set up. */
   integrations: IntegrationsStatus | null;
   stage_ms: { grab: number; decode: number; resize: number; infer: number } | null;
+  /** Bytes of the visit clips and their indexes in <outdir>/clips (issue 12). */
+  clips_bytes: number;
+  /** Visit clips kept. */
+  clips_total: number;
+  /** The clip recorder now; null when it does not run (before startup is done, or in tests). */
+  clips: ClipsStatusJson | null;
+}
+
+/** The clip recorder in /status (issue 12): the pre-roll buffer and the writer. */
+export interface ClipsStatusJson {
+  /** False with --no-clips (or --clip-pre 0 --clip-post 0): nothing is buffered or written. */
+  enabled: boolean;
+  /** The pre-roll ring: JPEG bytes held (+ 4 KB per frame), frames, and the capture time they
+   *  span, against its budget (--clip-buffer-mb) and age bound (--clip-pre + margin). */
+  buffer_bytes: number;
+  buffer_frames: number;
+  buffer_ms: number;
+  buffer_max_bytes: number;
+  buffer_max_ms: number;
+  /** The clip being written, or null. */
+  recording: { visit_id: number; part: number } | null;
+  /** Frames waiting for the disk, and their bytes. */
+  queue_frames: number;
+  queue_bytes: number;
+  /** Frames written since start, and frames dropped (queue full: the disk is too slow; or a
+   *  failed clip). */
+  written_frames: number;
+  dropped_frames: number;
+  /** The last write error (e.g. CLIP_DISK_FULL: …), or null. */
+  last_error: string | null;
 }
 
 export interface IntegrationsStatus {

@@ -57,8 +57,18 @@ export interface DetectionResult {
   grabbedAt: number;
   width: number;
   height: number;
-  /** At or above the threshold; boxes normalized to the frame. */
+  /**
+   * At or above the threshold, feet in no mask; boxes normalized to the frame. What the
+   * annotation, FrameState, the people count and the stills use.
+   */
   detections: Detection[];
   people: number;
   inferMs: number;
+  /**
+   * Persons scoring from the tracker's low score (max(0.1, threshold / 2)) to under the
+   * threshold, feet in no mask: only for the tracker's second pass (src/track/tracker.ts).
+   */
+  low: Detection[];
+  /** The camera's JPEG of the detected frame (for a visit's best snapshot). */
+  jpeg: Uint8Array;
 }

@@ -24,7 +24,9 @@
  * `setZones(config)` applies a new zones file live: track ids, visits and totals keep going;
  * lines whose name, a and b are unchanged keep their per-track sides; removed lines leave the
  * totals. `cooldownPeople(detections)` is the people count of the cooldown stills: persons ≥ the
- * threshold, not in a mask, and in a zone when zones exist (as today when there are none).
+ * threshold, not in a mask, and in a zone when zones exist (as today when there are none); the
+ * pure functions `cooldownPeople(detections, zones, threshold)` and `dropMasked(detections,
+ * masks)` do the same without an analyzer (the capture Worker uses them).
  * `tick(nowMs)` closes a visit by time alone (no results, e.g. a stalled detector);
  * `flush()` ends everything (shutdown) and returns what ended.
  */
@@ -33,7 +35,7 @@ import { feet, inPicture, pointInPolygon, type Point } from "./geometry.ts";
 import { LineCounter, type Direction, type LineCrossing } from "./lines.ts";
 import { Tracker, type TrackState } from "./tracker.ts";
 import { VisitTracker, type Visit, type VisitTrack, type VisitUpdate } from "./visits.ts";
-import { EMPTY_ZONES, type ZonesConfig } from "./zones.ts";
+import { EMPTY_ZONES, type Mask, type Zone, type ZonesConfig } from "./zones.ts";
 
 export const PERSON_CLASS = 0;
 
@@ -230,14 +232,7 @@ export class SceneAnalyzer {
 
   /** People for the cooldown stills: persons ≥ threshold, not masked, in a zone if any exist. */
   cooldownPeople(detections: readonly Detection[], threshold = this.threshold): number {
-    let n = 0;
-    for (const d of detections) {
-      if (d.classId !== PERSON_CLASS || d.score < threshold) continue;
-      const f = feet(d.box);
-      if (this.#inMask(f)) continue;
-      if (this.#zones.zones.length === 0 || this.#zonesOf(f).length > 0) n++;
-    }
-    return n;
+    return cooldownPeople(detections, this.#zones, threshold);
   }
 
   #reset(): { ended: SceneTrack[]; closed: Visit | null } {
@@ -262,20 +257,14 @@ export class SceneAnalyzer {
     let masked = 0;
     for (const d of detections) {
       if (d.classId !== PERSON_CLASS || d.score < low) continue;
-      if (this.#inMask(feet(d.box))) masked++;
+      if (inMask(feet(d.box), this.#zones.masks)) masked++;
       else kept.push(d);
     }
     return { kept, masked };
   }
 
-  #inMask(p: Point): boolean {
-    return this.#zones.masks.some((m) => pointInPolygon(p, m.points));
-  }
-
   #zonesOf(p: Point): string[] {
-    const out: string[] = [];
-    for (const z of this.#zones.zones) if (pointInPolygon(p, z.points)) out.push(z.name);
-    return out;
+    return zonesOf(p, this.#zones.zones);
   }
 
   #where(t: TrackState): SceneTrack {
@@ -311,6 +300,44 @@ export class SceneAnalyzer {
       lines[l.name] = { ...(t.lines[l.name] ?? { in: 0, out: 0 }) };
     return { day: t.day, lines };
   }
+}
+
+function inMask(p: Point, masks: readonly Mask[]): boolean {
+  return masks.some((m) => pointInPolygon(p, m.points));
+}
+
+function zonesOf(p: Point, zones: readonly Zone[]): string[] {
+  const out: string[] = [];
+  for (const z of zones) if (pointInPolygon(p, z.points)) out.push(z.name);
+  return out;
+}
+
+/**
+ * The detections (any class) whose feet are in no mask: what the capture loop keeps for the
+ * annotation, the people count, the stills and the analyzer. The same array when no mask is set.
+ */
+export function dropMasked<T extends Detection>(detections: T[], masks: readonly Mask[]): T[] {
+  if (masks.length === 0) return detections;
+  return detections.filter((d) => !inMask(feet(d.box), masks));
+}
+
+/**
+ * People for the cooldown stills: persons with score ≥ threshold, feet in no mask, and in a zone
+ * when the config has zones (everyone in the picture when it has none, as before zones).
+ */
+export function cooldownPeople(
+  detections: readonly Detection[],
+  config: ZonesConfig,
+  threshold = 0,
+): number {
+  let n = 0;
+  for (const d of detections) {
+    if (d.classId !== PERSON_CLASS || d.score < threshold) continue;
+    const f = feet(d.box);
+    if (inMask(f, config.masks)) continue;
+    if (config.zones.length === 0 || zonesOf(f, config.zones).length > 0) n++;
+  }
+  return n;
 }
 
 function visitTrack(since: Map<number, number | null>): (t: SceneTrack) => VisitTrack {

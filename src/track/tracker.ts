@@ -88,6 +88,14 @@ interface Track {
   matched: boolean;
 }
 
+/**
+ * The lowest score the tracker uses by default: max(0.1, threshold / 2), never above the
+ * threshold. The detector runs at this score so the second pass has its low boxes.
+ */
+export function defaultLowScore(threshold: number): number {
+  return Math.min(Math.max(0.1, threshold / 2), threshold);
+}
+
 /** How much of a new velocity measurement enters the estimate (the rest is the old estimate). */
 const VELOCITY_GAIN = 0.5;
 const MIN_SIDE = 0.002;
@@ -126,7 +134,7 @@ export class Tracker {
 
   constructor(opts: TrackerOptions) {
     this.threshold = opts.threshold;
-    this.lowScore = Math.min(opts.lowScore ?? Math.max(0.1, opts.threshold / 2), opts.threshold);
+    this.lowScore = Math.min(opts.lowScore ?? defaultLowScore(opts.threshold), opts.threshold);
     this.minFrames = Math.max(1, Math.floor(opts.minFrames ?? 3));
     this.lostMs = (opts.lostSec ?? 2) * 1000;
     this.#minIou = opts.minIou ?? 0.3;

@@ -14,6 +14,8 @@ import type { Config } from "../shared/config.ts";
 import { errorMessage } from "../shared/errors.ts";
 import { logger, type Logger } from "../shared/log.ts";
 import type { Detection, DetectionResult, FrameState } from "../shared/types.ts";
+import { cooldownPeople, dropMasked } from "../track/scene.ts";
+import { EMPTY_ZONES } from "../track/zones.ts";
 import {
   countPeople,
   decodeFrame,
@@ -31,6 +33,7 @@ import { DetectHandoff, type DetectPort } from "./detect-handoff.ts";
 import type {
   CaptureResume,
   CaptureStatus,
+  CaptureZones,
   DetectToCapture,
   EventData,
   FromCapture,
@@ -97,6 +100,8 @@ export class CaptureLoop {
   #lastResultAt = 0;
   #detectFps = 0;
   readonly #snapshots: number[] = [];
+  /** Masks (dropped detections) and whether the stills count people in zones only. */
+  #zones: CaptureZones = { config: EMPTY_ZONES, stillsInZones: false };
 
   constructor(opts: CaptureLoopOptions) {
     this.#o = opts;
@@ -150,6 +155,11 @@ export class CaptureLoop {
     this.#wantAnnotated = on;
   }
 
+  /** The zones file changed: from the next result on, its masks and zones apply. */
+  setZones(zones: CaptureZones): void {
+    this.#zones = zones;
+  }
+
   requestSnapshot(id: number): void {
     this.#snapshots.push(id);
     // With a stalled source no frame comes to answer it: answer from what we have.
@@ -165,7 +175,7 @@ export class CaptureLoop {
     const back = this.#detect.receive(msg);
     if (back.kind === "dropped") this.#release(back.frame);
     if (back.kind !== "result") return;
-    this.#onResult(back.frame, back.detections, back.inferMs);
+    this.#onResult(back.frame, back.detections, back.low, back.inferMs);
     // Keep the detector busy: a newer frame is already decoded, so start on it now instead of at
     // the next grab (on average half a frame interval later: 10% of a 75 ms invoke at 30 fps).
     if (this.#latest && this.#latest.seq > back.frame.seq) this.#detect.start(this.#latest);
@@ -294,10 +304,13 @@ export class CaptureLoop {
       this.#pool.give(f.rgb);
   }
 
-  #onResult(f: Frame, detections: Detection[], inferMs: number): void {
+  /** `all` ≥ the threshold, `allLow` the low persons; detections in a mask are dropped here. */
+  #onResult(f: Frame, all: Detection[], allLow: Detection[], inferMs: number): void {
     const now = this.#o.clock.now();
     if (this.#lastResultAt > 0) this.#detectFps = ema(this.#detectFps, now - this.#lastResultAt);
     this.#lastResultAt = now;
+    const masks = this.#zones.config.masks;
+    const detections = dropMasked(all, masks);
     this.#detections = detections;
     this.#people = countPeople(detections);
     this.#inferMs = inferMs;
@@ -305,6 +318,8 @@ export class CaptureLoop {
     const prev = this.#lastDetected;
     this.#lastDetected = f;
     this.#release(prev);
+    // f.jpeg stays for snapshots: the copy travels with the result (a visit's best snapshot).
+    const jpeg = f.jpeg.slice();
     const result: DetectionResult = {
       detectSeq: this.#detectSeq,
       frameSeq: f.seq,
@@ -314,12 +329,20 @@ export class CaptureLoop {
       detections,
       people: this.#people,
       inferMs,
+      low: dropMasked(allLow, masks),
+      jpeg,
     };
-    this.#o.post({ type: "result", result });
+    this.#o.post({ type: "result", result }, [jpeg.buffer as ArrayBuffer]);
     this.#cooldownClockMs = f.grabbedAt;
-    if (this.#cooldown.shouldAutoSave(this.#people)) {
+    if (this.#cooldown.shouldAutoSave(this.#stillPeople(detections))) {
       this.#sendEvent(this.#makeEvent(f, detections, "auto"), null);
     }
+  }
+
+  /** People that start a cooldown still: in zones only when --zones is given and has zones. */
+  #stillPeople(detections: readonly Detection[]): number {
+    const z = this.#zones;
+    return z.stillsInZones ? cooldownPeople(detections, z.config) : this.#people;
   }
 
   #publish(f: Frame): void {

@@ -8,7 +8,15 @@ import { configureLibs } from "../native/libs.ts";
 import { CaptureLoop } from "./capture-loop.ts";
 import { realClock } from "./clock.ts";
 import { shimCodec } from "./codec.ts";
-import { toWireError, type DetectToCapture, type FromCapture, type ToCapture } from "./protocol.ts";
+import { errorMessage } from "../shared/errors.ts";
+import {
+  toWireError,
+  type DetectToCapture,
+  type FromCapture,
+  type RenderRequest,
+  type ToCapture,
+} from "./protocol.ts";
+import { renderImages } from "./render.ts";
 
 declare const self: Worker;
 
@@ -43,9 +51,23 @@ function init(msg: Extract<ToCapture, { type: "init" }>): void {
     resume: msg.resume,
   });
   loop.setWantAnnotated(msg.wantAnnotated);
+  loop.setZones(msg.zones);
   connect(msg.detectPort);
   stallTimer = setInterval(() => loop?.watchStall(), STALL_CHECK_MS);
   loop.run().catch((e) => post({ type: "fatal", error: toWireError(e) }));
+}
+
+/** A visit's best snapshot, drawn here so the main thread never decodes or encodes. */
+function render(req: RenderRequest): void {
+  try {
+    const images = renderImages(shimCodec, req);
+    post({ type: "rendered", id: req.id, images, error: null }, [
+      images.jpeg.buffer as ArrayBuffer,
+      images.thumbJpeg.buffer as ArrayBuffer,
+    ]);
+  } catch (e) {
+    post({ type: "rendered", id: req.id, images: null, error: errorMessage(e) });
+  }
 }
 
 function stop(): void {
@@ -70,6 +92,12 @@ self.onmessage = (ev: MessageEvent<ToCapture>) => {
       break;
     case "snapshot":
       loop?.requestSnapshot(msg.id);
+      break;
+    case "zones":
+      loop?.setZones(msg.zones);
+      break;
+    case "render":
+      render(msg.request);
       break;
     case "stop":
       stop();

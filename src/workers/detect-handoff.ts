@@ -15,7 +15,7 @@ export interface DetectPort {
 /** What a message from the detect Worker meant for the frame it held. */
 export type Handback =
   /** The result of `frame`. */
-  | { kind: "result"; frame: Frame; detections: Detection[]; inferMs: number }
+  | { kind: "result"; frame: Frame; detections: Detection[]; low: Detection[]; inferMs: number }
   /** No result for `frame` (failed, stale, or a detector of another size): release it. */
   | { kind: "dropped"; frame: Frame | null }
   /** A "ready" or "detector" message: nothing came back. */
@@ -90,7 +90,8 @@ export class DetectHandoff {
     const f = this.#pending;
     this.#pending = null;
     if (msg.type === "failed" || !f || f.seq !== msg.seq) return { kind: "dropped", frame: f };
-    return { kind: "result", frame: f, detections: msg.detections, inferMs: msg.inferMs };
+    const low = msg.low ?? [];
+    return { kind: "result", frame: f, detections: msg.detections, low, inferMs: msg.inferMs };
   }
 
   #setDetector(info: DetectorInfo): void {

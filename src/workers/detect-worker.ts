@@ -10,6 +10,8 @@ import type { DetectorSupervisor } from "../detect/supervisor.ts";
 import { configureLibs } from "../native/libs.ts";
 import { logger } from "../shared/log.ts";
 import type { Config } from "../shared/config.ts";
+import { defaultLowScore } from "../track/tracker.ts";
+import { splitAtThreshold } from "./scores.ts";
 import {
   toWireError,
   type CaptureToDetect,
@@ -55,12 +57,13 @@ function onInfer(config: Config, msg: CaptureToDetect): void {
     const letterboxFrom = config.letterbox
       ? { width: msg.frameWidth, height: msg.frameHeight }
       : undefined;
-    const r = sup.infer(msg.input, { threshold: config.threshold, letterboxFrom });
+    const threshold = defaultLowScore(config.threshold);
+    const r = sup.infer(msg.input, { threshold, letterboxFrom });
     toCapture(
       {
         type: "result",
         seq: msg.seq,
-        detections: r.detections,
+        ...splitAtThreshold(r.detections, config.threshold),
         inferMs: r.inferMs,
         input: msg.input,
       },

@@ -1,7 +1,9 @@
 /** Messages between the main thread, the capture Worker and the detect Worker. */
 import type { SourceInfo } from "../camera/types.ts";
+import type { OverlayInfo } from "../image/annotate.ts";
 import type { Config } from "../shared/config.ts";
 import type { LibPaths } from "../native/libs.ts";
+import type { ZonesConfig } from "../track/zones.ts";
 import type { Backend, Detection, DetectionResult, FrameState } from "../shared/types.ts";
 import { HcError } from "../shared/errors.ts";
 
@@ -43,6 +45,37 @@ export interface CaptureResume {
   detectSeq: number;
 }
 
+/** What the capture loop needs of the zones file (src/pipeline/zones-file.ts). */
+export interface CaptureZones {
+  /** Detections whose feet are in one of its masks are dropped everywhere. */
+  config: ZonesConfig;
+  /** With zones in `config`, the cooldown stills count people in zones only (--zones given). */
+  stillsInZones: boolean;
+}
+
+/**
+ * A visit's best snapshot to draw (src/workers/render.ts): decoded, annotated and encoded here,
+ * never on the HTTP thread. `jpeg` is transferred.
+ */
+export interface RenderRequest {
+  id: number;
+  /** The camera's JPEG of the frame. */
+  jpeg: Uint8Array;
+  /** Boxes to draw, with their labels as given (the best person's names its track id). */
+  detections: Detection[];
+  overlay: OverlayInfo;
+}
+
+/** A render request before the pipeline numbers it. */
+export type RenderInput = Omit<RenderRequest, "id">;
+
+export interface RenderedImages {
+  /** Annotated, quality 95, as the event images. */
+  jpeg: Uint8Array;
+  /** At most 320 pixels wide, of the frame as the camera saw it (as the event thumbnails). */
+  thumbJpeg: Uint8Array;
+}
+
 export type ToCapture =
   | {
       type: "init";
@@ -52,11 +85,16 @@ export type ToCapture =
       /** null at startup (a camera that cannot open is fatal); set on a restart (retried). */
       resume: CaptureResume | null;
       wantAnnotated: boolean;
+      /** Masks and the cooldown's zones (again on a restart). */
+      zones: CaptureZones;
     }
   /** The detect Worker was restarted: talk to the new one on this port. */
   | { type: "detect-port"; port: MessagePort }
   | { type: "want-annotated"; on: boolean }
   | { type: "snapshot"; id: number }
+  /** The zones file changed (applied live). */
+  | { type: "zones"; zones: CaptureZones }
+  | { type: "render"; request: RenderRequest }
   | { type: "stop" };
 
 export type FromCapture =
@@ -66,6 +104,8 @@ export type FromCapture =
   | { type: "result"; result: DetectionResult }
   | { type: "event"; event: EventData; snapshotId: number | null }
   | { type: "snapshot-none"; id: number }
+  /** The answer to a "render": the images, or null with why. */
+  | { type: "rendered"; id: number; images: RenderedImages | null; error: string | null }
   | { type: "fatal"; error: WireError }
   | { type: "stopped" };
 
@@ -110,7 +150,16 @@ export type CaptureToDetect = {
 };
 export type DetectToCapture =
   | { type: "ready"; info: DetectorInfo }
-  | { type: "result"; seq: number; detections: Detection[]; inferMs: number; input: Uint8Array }
+  | {
+      type: "result";
+      seq: number;
+      /** At or above the threshold (every class). */
+      detections: Detection[];
+      /** Persons with the tracker's low score ≤ score < threshold (absent: none). */
+      low?: Detection[];
+      inferMs: number;
+      input: Uint8Array;
+    }
   | { type: "failed"; seq: number; message: string; input: Uint8Array }
   | DetectorChange;
 

@@ -7,6 +7,12 @@ import { Archive, type ArchiveOptions } from "../../src/events/archive.ts";
 import { logger } from "../../src/shared/log.ts";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import type { ServerConfig, ServerDeps } from "../../src/http/deps.ts";
+import type { SceneDeps } from "../../src/http/deps.ts";
+import type {
+  ZonesService,
+  ZonesError as ZonesServiceError,
+} from "../../src/pipeline/scene-api.ts";
+import { EMPTY_ZONES, validateZones, type ZonesConfig } from "../../src/track/zones.ts";
 import type { PipelineStatus } from "../../src/shared/status.ts";
 import type { Detection, FrameState } from "../../src/shared/types.ts";
 
@@ -63,7 +69,13 @@ export interface Fake {
 const quietLog = { ...logger("events"), warn: () => undefined, info: () => undefined };
 
 export function makeFake(
-  opts: { config?: Partial<ServerConfig>; archive?: ArchiveOptions; noFrame?: boolean } = {},
+  opts: {
+    config?: Partial<ServerConfig>;
+    archive?: ArchiveOptions;
+    noFrame?: boolean;
+    /** The live scene and the visits store (e.g. fakeScene(new FakeVisits()), fake-visits.ts). */
+    scene?: ServerDeps["scene"];
+  } = {},
 ): Fake {
   const dir = fs.mkdtempSync(join(os.tmpdir(), "hazardcam-http-"));
   const archive = Archive.open(dir, { keepDays: 0, minFreeMb: 0, log: quietLog, ...opts.archive });
@@ -176,6 +188,7 @@ export function makeFake(
       noSignalJpeg: (reason) => taggedJpeg(`nosignal:${reason}`),
       archive,
       startedAt: Date.now() - 5000,
+      ...(opts.scene ? { scene: opts.scene } : {}),
     },
   };
   if (!opts.noFrame) fake.publish(1);
@@ -275,3 +288,81 @@ export class PartReader {
     await this.reader.cancel();
   }
 }
+
+/** An in-memory ZonesService (issue 11): validates as the real one, records what was saved. */
+export interface FakeZonesService extends ZonesService {
+  /** Every config save() accepted, oldest first. */
+  readonly saved: ZonesConfig[];
+  /** What error() answers (the file on disk is bad), or null. */
+  setError(e: ZonesServiceError | null): void;
+  /** The next save() fails as a write error would (disk full). */
+  failNextSave(e: Error): void;
+}
+
+export function fakeZonesService(
+  initial: ZonesConfig = EMPTY_ZONES,
+  path = "/tmp/hazardcam-test/zones.json",
+): FakeZonesService {
+  let current = validateZones(initial);
+  let error: ZonesServiceError | null = null;
+  let failure: Error | null = null;
+  const listeners = new Set<(c: ZonesConfig) => void>();
+  const saved: ZonesConfig[] = [];
+  return {
+    path,
+    saved,
+    current: () => current,
+    error: () => error,
+    setError: (e) => void (error = e),
+    failNextSave: (e) => void (failure = e),
+    async save(config) {
+      const valid = validateZones(config);
+      if (failure) {
+        const f = failure;
+        failure = null;
+        throw f;
+      }
+      current = valid;
+      error = null;
+      saved.push(valid);
+      for (const cb of listeners) cb(valid);
+      return valid;
+    },
+    onChange(cb) {
+      listeners.add(cb);
+      return () => void listeners.delete(cb);
+    },
+  };
+}
+
+/** ServerDeps.scene around a zones service: a feed that never updates and no visits. */
+export function sceneWithZones(zones: ZonesService): SceneDeps {
+  const none = () => () => undefined;
+  return {
+    zones,
+    feed: {
+      onUpdate: none,
+      onVisit: none,
+      statusJson: () => ({
+        tracks: [],
+        zone_people: Object.fromEntries(zones.current().zones.map((z) => [z.name, 0])),
+        people_in_zones: 0,
+        lines: Object.fromEntries(zones.current().lines.map((l) => [l.name, { in: 0, out: 0 }])),
+        day: new Date().toISOString().slice(0, 10),
+        visit: null,
+        zones_error: zones.error()?.message ?? null,
+      }),
+    },
+    visits: {
+      list: () => [],
+      count: () => 0,
+      get: () => null,
+      current: () => null,
+      at: () => null,
+      activity: () => [],
+      pathOf: (file) => join("/nonexistent", file),
+    },
+  };
+}
+/** A fake visits store and ServerDeps.scene around it (issue 11/12 routes and pages). */
+export { FakeVisits, fakeScene, type VisitSpec } from "./fake-visits.ts";

@@ -162,23 +162,34 @@ describe("/api/live", () => {
     expect((await status(app)).ws_tabs[0]).toMatchObject({ visible: false, frames_sent: 2 });
   });
 
-  test("saved events, the scene and tracks reach the tab", async () => {
+  test("saved events, the scene and tracks reach the tab, as the SSE stream sends them", async () => {
     const { fake, url } = listen();
     // ServerDeps.scene is optional, and may come after the server started (serve.ts).
     const scene = fakeScene();
     fake.deps.scene = { feed: scene.feed } as NonNullable<typeof fake.deps.scene>;
     const tab = new Tab(`ws://${url}/api/live`);
     await tab.opened;
-    await tab.until("the scene and frame", (t) => t.jpegs().length === 1);
-    expect(tab.texts("scene")[0]).toEqual(scene.now as unknown as Record<string, unknown>);
-    expect(tab.texts("frame")[0]!.tracks).toEqual(scene.now.tracks);
+    await tab.until("the status and frame", (t) => t.jpegs().length === 1);
+    // The status carries the scene's fields but its tracks, which ride on each frame.
+    const { tracks, ...rest } = scene.now;
+    expect(tab.texts("status")[0]).toMatchObject(rest);
+    expect(tab.texts("status")[0]).not.toHaveProperty("tracks");
+    expect(tab.texts("frame")[0]!.tracks).toEqual(tracks);
+    expect(tab.texts("scene")).toEqual([]);
 
+    // Tracks ride on the frames; someone entering a zone sends a status without the 5 s tick.
+    const statuses = (): number => tab.texts("status").length;
+    await tab.until("the first scene status", () => statuses() >= 1);
     scene.now = { ...scene.now, tracks: [{ id: 8, box: [0, 0, 1, 1], score: 0.9, zones: [] }] };
     scene.emit();
-    await tab.until("the new scene", (t) => t.texts("scene").length === 2);
     fake.publish(2);
     await tab.until("frame 2", (t) => t.texts("frame").length === 2);
     expect((tab.texts("frame")[1]!.tracks as { id: number }[])[0]!.id).toBe(8);
+    const before = statuses();
+    scene.now = { ...scene.now, zone_people: { door: 1 }, people_in_zones: 1 };
+    scene.emit();
+    await tab.until("the status of the moved scene", () => statuses() > before, 4000);
+    expect(tab.texts("status").at(-1)).toMatchObject({ zone_people: { door: 1 }, online: true });
 
     const rec = await fake.archive.save({
       jpeg: taggedJpeg("ev"),

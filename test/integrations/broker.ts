@@ -143,6 +143,8 @@ export interface Received {
   topic: string;
   payload: string;
   retain: boolean;
+  /** QoS of the delivery (the lower of the publisher's and the subscription's). */
+  qos?: number;
   at: number;
 }
 
@@ -177,7 +179,13 @@ export async function record(url: string, topics: string[]): Promise<Recorder> {
   const messages: Received[] = [];
   let settled = 0;
   client.on("message", (topic, payload, packet) => {
-    messages.push({ topic, payload: payload.toString(), retain: packet.retain, at: Date.now() });
+    messages.push({
+      topic,
+      payload: payload.toString(),
+      retain: packet.retain,
+      qos: packet.qos,
+      at: Date.now(),
+    });
   });
   client.on("error", () => undefined);
   client.on("connect", () => {

@@ -3,7 +3,11 @@
  * src/serve.ts joins them: the archive's saves, a frame stream the test feeds, /status' JSON.
  */
 import { buildStatus, createServer, type HazardcamServer } from "../../src/http/server.tsx";
-import { startIntegrations, type Integrations } from "../../src/integrations/index.ts";
+import {
+  startIntegrations,
+  type Integrations,
+  type IntegrationsContext,
+} from "../../src/integrations/index.ts";
 import type { Config } from "../../src/shared/config.ts";
 import type { Logger } from "../../src/shared/log.ts";
 import type { FrameState } from "../../src/shared/types.ts";
@@ -25,7 +29,12 @@ export interface Wired {
 export function wireIntegrations(
   config: Pick<Config, "mqtt" | "webhooks" | "publicUrl">,
   cleanups: (() => Promise<void> | void)[],
-  opts: { fake?: Parameters<typeof makeFake>[0]; mqttLog?: Logger } = {},
+  opts: {
+    fake?: Parameters<typeof makeFake>[0];
+    mqttLog?: Logger;
+    /** More of the context (e.g. the scene and the clip URLs of issue 11). */
+    ctx?: Partial<IntegrationsContext>;
+  } = {},
 ): Wired {
   const fake = makeFake(opts.fake);
   const app = createServer(fake.deps);
@@ -50,6 +59,7 @@ export function wireIntegrations(
     },
     statusJson: () => buildStatus(fake.deps, app.streams),
     ...(opts.mqttLog ? { mqttLog: opts.mqttLog } : {}),
+    ...opts.ctx,
   });
   fake.deps.integrations = integ;
   cleanups.push(

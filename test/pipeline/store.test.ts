@@ -57,6 +57,8 @@ function result(detectSeq: number): DetectionResult {
     detections: [],
     people: 0,
     inferMs: 8,
+    low: [],
+    jpeg: new Uint8Array(0),
   };
 }
 

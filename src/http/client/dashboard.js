@@ -4,12 +4,13 @@
  * the camera's JPEGs, shown in <img id="live"> through object URLs (the newest one wins while
  * one decodes; each URL is revoked once the next picture replaced it); text messages are JSON
  * {type, data}: "frame" (detections, drawn on the #overlay canvas, with "#id" on person boxes
- * when the scene's tracks come along), "status", "saved" (prepended to the thumbnails) and
- * "scene".
+ * when the scene's tracks come along), "status" and "saved" (prepended to the thumbnails).
  *
- * The other dashboard scripts (zone editor, activity chart) listen to window events instead of
- * opening streams of their own: "hazardcam:frame", "hazardcam:status", "hazardcam:saved" (the
- * payloads of the SSE events of the same names) and "hazardcam:scene" (the live scene).
+ * The other dashboard scripts (zone editor, scene panel, activity chart) listen to window events
+ * instead of opening streams of their own: "hazardcam:frame", "hazardcam:status" and
+ * "hazardcam:saved", whose details are the payloads of the SSE events of the same names
+ * (/api/stream): with the scene analyzer, the frame's `tracks` and the status's zone_people,
+ * people_in_zones, lines, day, visit and zones_error at its top level.
  *
  * A hidden tab tells the server, which then sends it no pictures (only state) until it shows
  * again. A lost socket (server restart, network drop, or 12 s of silence) is reopened with
@@ -227,7 +228,7 @@
     else if (m.type === "saved") {
       addEvent(m.data);
       emit("saved", m.data);
-    } else if (m.type === "scene") emit("scene", m.data);
+    }
   }
 
   // ---- the picture: newest JPEG wins, one object URL alive at a time --------------------------

@@ -23,7 +23,8 @@ export interface VideoOptions {
 
 const enc = new TextEncoder();
 
-function multipartPart(jpeg: Uint8Array): Uint8Array {
+/** One part of the multipart stream: boundary, headers, the JPEG, CRLF (also the clip replay). */
+export function multipartPart(jpeg: Uint8Array): Uint8Array {
   const head = enc.encode(
     `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.byteLength}\r\n\r\n`,
   );

@@ -2,9 +2,17 @@
  * /api/stream: the dashboard's server-sent events. `status` (counters that do not ride on frames,
  * every 5 s and on online/offline changes), `frame` (detections of the newest frame, at most
  * `fps` a second) and `saved` (each saved event), plus a keepalive comment.
+ *
+ * With the scene analyzer (issue 11): `frame` also carries `tracks` (the confirmed tracks of the
+ * latest scene update: id, box, score, zones) and `status` the rest of SceneStatusJson
+ * (zone_people, people_in_zones, lines, day, visit, zones_error); a change of those (someone
+ * enters a zone, a line crossing, a visit opens or closes) sends `status` at once, at most once
+ * a second, instead of waiting for the 5 s tick.
  */
 import { eventJson, type EventRecord } from "../../events/archive.ts";
+import type { SceneFeed } from "../../pipeline/scene-api.ts";
 import type { FrameState } from "../../shared/types.ts";
+import { sceneSignature, sceneStatusWithoutTracks } from "../scene-status.ts";
 import type { ClientLoop } from "./client.ts";
 
 /** SSE comment sent when nothing else was sent for this long (ms), so proxies keep the stream. */
@@ -13,6 +21,8 @@ const SSE_KEEPALIVE_MS = 15_000;
 const SSE_STATUS_MS = 5_000;
 /** Without frames, the loop still looks this often (ms) for offline/online changes. */
 const SSE_IDLE_MS = 1000;
+/** A scene change sends the status early, but not more often than this (ms). */
+const SSE_SCENE_STATUS_MS = 1000;
 
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   "content-type": "text/event-stream; charset=utf-8",
@@ -33,6 +43,8 @@ export interface SseSource {
   threshold: number;
   /** Extra status fields pushed to dashboards every few seconds. */
   statusJson(): Record<string, unknown>;
+  /** The live scene (issue 11), when the server has one; read each time (it may come later). */
+  scene?(): SceneFeed | undefined;
 }
 
 const enc = new TextEncoder();
@@ -69,15 +81,37 @@ export function frameData(frame: FrameState, threshold: number): Record<string, 
 
 /** The `frame` message of a frame, encoded once for all clients. */
 export class SseFrames {
-  private cache: { seq: number; text: string } | null = null;
+  private cache: { seq: number; text: string; sceneSig: string | null } | null = null;
 
   constructor(readonly src: SseSource) {}
 
   text(frame: FrameState): string {
-    if (this.cache?.seq === frame.seq) return this.cache.text;
-    const text = sseMessage("frame", frameData(frame, this.src.threshold));
-    this.cache = { seq: frame.seq, text };
-    return text;
+    return this.encode(frame).text;
+  }
+
+  /** The scene's signature (sceneSignature) when the frame was encoded; null without a scene. */
+  sceneSig(frame: FrameState): string | null {
+    return this.encode(frame).sceneSig;
+  }
+
+  /** The `status` payload: the server's status fields, and the scene's but its tracks. */
+  status(): { data: Record<string, unknown>; sceneSig: string | null } {
+    const scene = sceneStatusWithoutTracks(this.src.scene?.());
+    const data = { ...this.src.statusJson(), ...scene };
+    return { data, sceneSig: scene ? sceneSignature(scene) : null };
+  }
+
+  private encode(frame: FrameState): { text: string; sceneSig: string | null } {
+    if (this.cache?.seq === frame.seq) return this.cache;
+    const feed = this.src.scene?.();
+    const scene = feed ? feed.statusJson() : null;
+    const data = {
+      ...frameData(frame, this.src.threshold),
+      ...(scene ? { tracks: scene.tracks } : {}),
+    };
+    const text = sseMessage("frame", data);
+    this.cache = { seq: frame.seq, text, sceneSig: scene ? sceneSignature(scene) : null };
+    return this.cache;
   }
 }
 
@@ -90,6 +124,7 @@ export function sseLoop(frames: SseFrames, opts: SseOptions, queue: EventRecord[
   let lastWriteAt = performance.now();
   let lastStatusAt = -Infinity;
   let lastOnline: boolean | null = null;
+  let lastSceneSig: string | null = null;
   const send = (now: number, text: string): Uint8Array => {
     lastWriteAt = now;
     return enc.encode(text);
@@ -107,12 +142,19 @@ export function sseLoop(frames: SseFrames, opts: SseOptions, queue: EventRecord[
         );
       }
       const online = src.online();
-      if (online !== lastOnline || now - lastStatusAt >= SSE_STATUS_MS) {
+      const frame = src.latest();
+      const sceneMoved =
+        frame !== null &&
+        frame.seq !== lastSeq &&
+        frames.sceneSig(frame) !== lastSceneSig &&
+        now - lastStatusAt >= SSE_SCENE_STATUS_MS;
+      if (online !== lastOnline || now - lastStatusAt >= SSE_STATUS_MS || sceneMoved) {
+        const status = frames.status();
         lastOnline = online;
         lastStatusAt = now;
-        return send(now, sseMessage("status", src.statusJson()));
+        lastSceneSig = status.sceneSig;
+        return send(now, sseMessage("status", status.data));
       }
-      const frame = src.latest();
       if (frame && frame.seq !== lastSeq) {
         const dueIn = lastFrameAt + minIntervalMs - now;
         if (dueIn > 0) return dueIn;

@@ -5,6 +5,12 @@
  * connected, and runs a 1 s tick meanwhile: the status every STATUS_MS and on online/offline
  * changes, the no-signal picture while offline, and a retry for tabs that were busy.
  *
+ * The payloads are the SSE stream's (live/sse.ts), so the dashboard's feature scripts see the
+ * same window events whichever transport fed them: with the scene analyzer (issue 11), "frame"
+ * carries `tracks` and "status" the rest of SceneStatusJson (zone_people, people_in_zones,
+ * lines, day, visit, zones_error); a change of those sends "status" at once, at most every
+ * SCENE_STATUS_MS, instead of waiting for the STATUS_MS tick.
+ *
  * The JPEG is the camera's own (frame.jpeg, as /video?raw=1): boxes are drawn by the browser,
  * so tabs never ask the pipeline for annotated frames.
  */
@@ -13,6 +19,7 @@ import type { SceneFeed } from "../../pipeline/scene-api.ts";
 import type { SceneStatusJson } from "../../shared/status.ts";
 import type { FrameState } from "../../shared/types.ts";
 import type { LiveCounts } from "../deps.ts";
+import { sceneSignature, sceneStatusWithoutTracks } from "../scene-status.ts";
 import { frameData } from "./sse.ts";
 import { LiveSocket, type LiveFrame, type WsPeer } from "./ws.ts";
 
@@ -20,6 +27,8 @@ import { LiveSocket, type LiveFrame, type WsPeer } from "./ws.ts";
 export const STATUS_MS = 5_000;
 /** The hub's tick (ms): online/offline changes, the no-signal picture, retries. */
 export const TICK_MS = 1_000;
+/** A scene change (zone people, line totals, visit, zones error) sends the status early, at most this often (ms). */
+export const SCENE_STATUS_MS = 1_000;
 
 export interface LiveSource {
   latest(): FrameState | null;
@@ -30,7 +39,7 @@ export interface LiveSource {
   archive: { onSaved(cb: (e: EventRecord) => void): () => void };
   /** Detections at or above this score are sent. */
   threshold: number;
-  /** The "status" payload (the same as the SSE stream's). */
+  /** The server's "status" fields (the scene's are added here, as the SSE stream does). */
   statusJson(): Record<string, unknown>;
   /** The live scene (issue 11), when the server has one (it may come after the start). */
   scene(): SceneFeed | undefined;
@@ -52,7 +61,11 @@ export class LiveTabs {
   /** JPEGs sent to tabs since start, closed tabs included. */
   #framesSentClosed = 0;
   #current: LiveFrame | null = null;
+  /** The newest scene (its tracks ride on "frame"); null without the scene analyzer. */
   #scene: SceneStatusJson | null = null;
+  /** sceneSignature of the scene the last "status" carried, and whether it moved since. */
+  #sceneSig: string | null = null;
+  #sceneMoved = false;
   #unsubs: (() => void)[] = [];
   #sceneSubscribed = false;
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -87,8 +100,7 @@ export class LiveTabs {
     const tab = new LiveSocket(this.#nextId++, peer, opts);
     this.#tabs.set(peer, tab);
     if (this.#tabs.size === 1) this.#subscribe();
-    tab.queueState("status", message("status", this.src.statusJson()));
-    if (this.#scene) tab.queueState("scene", message("scene", this.#scene));
+    tab.queueState("status", message("status", this.#statusData().data));
     tab.flush(this.#frameNow(), performance.now());
     return tab;
   }
@@ -138,6 +150,7 @@ export class LiveTabs {
     if (!scene || this.#sceneSubscribed) return;
     this.#sceneSubscribed = true;
     this.#scene = scene.statusJson();
+    this.#sceneSig = sceneSignature(sceneStatusWithoutTracks(scene)!);
     this.#unsubs.push(scene.onUpdate(() => this.#onScene(scene)));
   }
 
@@ -147,23 +160,41 @@ export class LiveTabs {
     this.#timer = null;
     this.#current = null;
     this.#scene = null;
+    this.#sceneSig = null;
+    this.#sceneMoved = false;
     this.#sceneSubscribed = false;
   }
 
   #onFrame(f: FrameState): void {
     const frame = this.#encode(f);
     const now = performance.now();
+    if (this.#sceneMoved && now - this.#lastStatusAt >= SCENE_STATUS_MS) this.#sendStatus(now);
     for (const tab of this.#tabs.values()) tab.newFrame(frame, now);
   }
 
+  /** A scene update: new tracks for the next frame; the status early if the scene moved. */
   #onScene(scene: SceneFeed): void {
     this.#scene = scene.statusJson();
-    const text = message("scene", this.#scene);
+    const { tracks: _tracks, ...rest } = this.#scene;
+    if (sceneSignature(rest) === this.#sceneSig) return;
+    this.#sceneMoved = true;
     const now = performance.now();
-    for (const tab of this.#tabs.values()) {
-      tab.queueState("scene", text);
-      tab.flush(this.#current, now);
-    }
+    if (now - this.#lastStatusAt >= SCENE_STATUS_MS) this.#sendStatus(now);
+  }
+
+  /** The "status" payload: the server's fields and the scene's but its tracks (as SSE's). */
+  #statusData(): { data: Record<string, unknown>; sceneSig: string | null } {
+    const scene = sceneStatusWithoutTracks(this.src.scene());
+    const data = { ...this.src.statusJson(), ...scene };
+    return { data, sceneSig: scene ? sceneSignature(scene) : null };
+  }
+
+  #sendStatus(now: number): void {
+    const status = this.#statusData();
+    this.#lastStatusAt = now;
+    this.#sceneSig = status.sceneSig;
+    this.#sceneMoved = false;
+    this.#broadcast("status", status.data);
   }
 
   #broadcast(type: "saved" | "status", data: unknown): void {
@@ -202,10 +233,14 @@ export class LiveTabs {
     this.#subscribeScene();
     const now = performance.now();
     const online = this.src.online();
-    if (online !== this.#lastOnline || now - this.#lastStatusAt >= STATUS_MS) {
+    const sinceStatusMs = now - this.#lastStatusAt;
+    if (
+      online !== this.#lastOnline ||
+      sinceStatusMs >= STATUS_MS ||
+      (this.#sceneMoved && sinceStatusMs >= SCENE_STATUS_MS)
+    ) {
       this.#lastOnline = online;
-      this.#lastStatusAt = now;
-      this.#broadcast("status", this.src.statusJson());
+      this.#sendStatus(now);
     }
     // Offline: a new no-signal picture each tick; online: retries for busy or hidden tabs.
     const before = this.#current?.key;

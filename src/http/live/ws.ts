@@ -4,15 +4,15 @@
  *
  *   binary message   one JPEG: the camera's own (what /video?raw=1 sends), or the no-signal
  *                    picture once a second while offline
- *   text message     JSON {"type": "frame"|"status"|"saved"|"scene", "data": {...}}; `data` is
- *                    the payload of the SSE event of the same name (/api/stream), "frame" with
- *                    `tracks` when the live scene is known, "scene" the SceneStatusJson
+ *   text message     JSON {"type": "frame"|"status"|"saved", "data": {...}}; `data` is the
+ *                    payload of the SSE event of the same name (/api/stream): with the scene
+ *                    analyzer, "frame" with `tracks` and "status" with the other scene fields
  *
  * A visible tab gets each new frame as its "frame" text followed by its JPEG. A hidden tab gets
  * no JPEG, and "frame" texts at most every HIDDEN_STATE_MS; when it shows again, it gets the
  * newest frame at once. A slow tab never gets a queue: while more than about one frame is
- * still unwritten in the socket's buffer, nothing new is sent; "status" and "scene" wait as
- * the newest one of each, "saved" as up to MAX_PENDING_SAVED; the newest frame goes out on
+ * still unwritten in the socket's buffer, nothing new is sent; "status" waits as the newest
+ * one, "saved" as up to MAX_PENDING_SAVED; the newest frame goes out on
  * the next drain. So a stalled tab holds at most about two frames of memory.
  */
 
@@ -52,7 +52,7 @@ export class LiveSocket {
   #sentJpegKey: string | null = null;
   #sentTextKey: string | null = null;
   #lastHiddenTextAt = -Infinity;
-  /** The newest "status" and "scene" texts not yet sent. */
+  /** The newest text of each kind ("status") not yet sent. */
   readonly #pending = new Map<string, string>();
   readonly #saved: string[] = [];
   #closed = false;
@@ -95,7 +95,7 @@ export class LiveSocket {
     this.flush(frame, nowMs);
   }
 
-  /** Keeps the newest text of `kind` ("status", "scene") until it can be sent. */
+  /** Keeps the newest text of `kind` ("status") until it can be sent. */
   queueState(kind: string, text: string): void {
     this.#pending.set(kind, text);
   }

@@ -7,9 +7,12 @@
 import type { PropsWithChildren } from "@kitajs/html";
 import type { EventRecord } from "../../events/archive.ts";
 import { DASHBOARD_JS } from "../assets.ts";
+import { ActivityChart } from "./activity-chart.tsx";
 import { fmt1 } from "./format.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
+import { ScenePanel } from "./scene-panel.tsx";
 import { Thumb } from "./thumb.tsx";
+import { ZonesPanel } from "./zones-panel.tsx";
 
 export interface DashboardProps {
   info: PageInfo;
@@ -36,9 +39,11 @@ export function Dashboard(p: DashboardProps): JSX.Element {
         <LivePanel {...p} />
         <div class="side">
           <StatsPanel {...p} />
+          <ScenePanel />
           <RecentPanel recent={p.recent} />
         </div>
       </div>
+      <ActivityChart />
       <script>{DASHBOARD_JS}</script>
     </Layout>
   );
@@ -89,6 +94,7 @@ function LivePanel(p: LiveProps): JSX.Element {
           Current frame
         </a>
       </form>
+      <ZonesPanel />
     </section>
   );
 }

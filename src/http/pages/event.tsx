@@ -1,23 +1,28 @@
 /** One event (/events/:id): the full image, its facts, its detections, newer/older links. */
 import type { EventRecord } from "../../events/archive.ts";
+import type { VisitRecord } from "../../events/visit-types.ts";
 import { fmt1, fmtTime } from "./format.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
 import { ReasonBadge } from "./thumb.tsx";
+import { PartOfVisit } from "./visit-bits.tsx";
 
 export interface EventPageProps {
   info: PageInfo;
   e: EventRecord;
   newer: EventRecord | null;
   older: EventRecord | null;
+  /** The visit the still fell in (issue 11), or null. */
+  visit?: VisitRecord | null;
 }
 
-export function EventPage({ info, e, newer, older }: EventPageProps): JSX.Element {
+export function EventPage({ info, e, newer, older, visit }: EventPageProps): JSX.Element {
   const nav = <EventNav newer={newer} older={older} />;
   return (
     <Layout title={`hazardcam · event ${e.id}`} active="events" info={info}>
       <h1>
         Event {String(e.id)} <small safe>{fmtTime(e.time)}</small> <ReasonBadge reason={e.reason} />
       </h1>
+      <PartOfVisit v={visit} />
       {nav}
       <div class="layout">
         <section class="card photo">

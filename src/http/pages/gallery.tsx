@@ -1,11 +1,15 @@
 /** The events gallery (/events): filters by day and reason, thumbnails, and a pager. */
 import type { EventRecord } from "../../events/archive.ts";
+import type { VisitRecord } from "../../events/visit-types.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
 import { Thumb } from "./thumb.tsx";
+import { VisitStrip } from "./visit-bits.tsx";
 
 export interface GalleryProps {
   info: PageInfo;
   events: EventRecord[];
+  /** Recent visits (issue 11; of `day` when set), shown above the events; undefined: none. */
+  visits?: VisitRecord[];
   total: number;
   /** Events matching the filters. */
   matching: number;
@@ -16,6 +20,8 @@ export interface GalleryProps {
   days: { day: string; count: number }[];
   /** Query string for a given page, keeping the filters. */
   pageHref: (page: number) => string;
+  /** The day's activity panel (src/http/pages/day-activity.tsx), above the filters. */
+  activity?: JSX.Element;
 }
 
 export function Gallery(p: GalleryProps): JSX.Element {
@@ -25,7 +31,9 @@ export function Gallery(p: GalleryProps): JSX.Element {
       <h1>
         Events <small>{filtered ? `${p.matching} of ${p.total}` : String(p.total)} total</small>
       </h1>
+      {p.activity ?? ""}
       <Filters {...p} filtered={filtered} />
+      <VisitStrip visits={p.visits} day={p.day} />
       {p.events.length === 0 ? (
         <div class="card muted">No events{filtered ? " match these filters" : " yet"}.</div>
       ) : (

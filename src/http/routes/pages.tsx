@@ -1,17 +1,21 @@
 /** The HTML pages: the dashboard (/), the gallery (/events) and one event (/events/:id). */
 import { Elysia } from "elysia";
+import type { VisitRecord } from "../../events/visit-types.ts";
 import type { ServerDeps, StreamCounts } from "../deps.ts";
 import { Dashboard } from "../pages/dashboard.tsx";
 import { EventPage } from "../pages/event.tsx";
+import { dayActivityPanel } from "../pages/day-activity.tsx";
 import { Gallery } from "../pages/gallery.tsx";
 import type { PageInfo } from "../pages/layout.tsx";
 import { dayParam, intParam, reasonParam, timeParam } from "../query.ts";
 import { ID_RE, notFound, page, pageInfo, searchParams } from "../respond.tsx";
+import { dayRange } from "./visit-pages.tsx";
 
-export type PageDeps = Pick<ServerDeps, "config" | "status" | "latest" | "archive">;
+export type PageDeps = Pick<ServerDeps, "config" | "status" | "latest" | "archive" | "scene">;
 
 const GALLERY_PAGE_SIZE = 48;
 const DASHBOARD_RECENT = 9;
+const GALLERY_VISITS = 6;
 
 export function pageRoutes(deps: PageDeps, streams: StreamCounts) {
   const info = pageInfo(deps.config);
@@ -22,7 +26,8 @@ export function pageRoutes(deps: PageDeps, streams: StreamCounts) {
       const e = ID_RE.test(params.id) ? deps.archive.get(Number(params.id)) : null;
       if (!e) return notFound(request, info);
       const { newer, older } = deps.archive.neighbors(e);
-      return page(<EventPage info={info} e={e} newer={newer} older={older} />);
+      const visit = deps.scene?.visits.at(e.time) ?? null;
+      return page(<EventPage info={info} e={e} newer={newer} older={older} visit={visit} />);
     })
     .get("/favicon.ico", () => new Response(null, { status: 204 }));
 }
@@ -76,6 +81,7 @@ function gallery(deps: PageDeps, info: PageInfo, sp: URLSearchParams): Response 
     <Gallery
       info={info}
       events={events}
+      visits={recentVisits(deps, q.day)}
       total={filtered ? archive.count() : matching}
       matching={matching}
       page={pageNo}
@@ -84,6 +90,14 @@ function gallery(deps: PageDeps, info: PageInfo, sp: URLSearchParams): Response 
       reason={q.reason}
       days={archive.days()}
       pageHref={pageHref}
+      activity={dayActivityPanel(deps.scene?.visits, q.day, q.reason)}
     />,
   );
+}
+
+/** The gallery's visit strip: the day's visits (or the latest ones); undefined without the scene. */
+function recentVisits(deps: PageDeps, day: string | undefined): VisitRecord[] | undefined {
+  const visits = deps.scene?.visits;
+  if (!visits) return undefined;
+  return visits.list({ ...(day ? dayRange(day) : {}), limit: GALLERY_VISITS });
 }

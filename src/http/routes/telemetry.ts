@@ -6,11 +6,14 @@
 import { Elysia } from "elysia";
 import { healthResponse } from "../../integrations/health.ts";
 import { diskFreeBytes, metricsResponse } from "../../integrations/metrics.ts";
-import type { StreamCounts } from "../deps.ts";
+import type { ServerDeps, StreamCounts } from "../deps.ts";
 import { json } from "../respond.tsx";
 import { buildStatus, type StatusDeps } from "../status.ts";
 
-export function telemetryRoutes(deps: StatusDeps, streams: StreamCounts) {
+export function telemetryRoutes(
+  deps: StatusDeps & Pick<ServerDeps, "scene">,
+  streams: StreamCounts,
+) {
   return new Elysia()
     .get("/status", () => json(buildStatus(deps, streams)))
     .get("/metrics", () =>
@@ -27,6 +30,7 @@ export function telemetryRoutes(deps: StatusDeps, streams: StreamCounts) {
         version: deps.config.version,
         startedAt: deps.startedAt,
         integrations: deps.integrations?.status() ?? null,
+        scene: deps.scene?.feed.statusJson() ?? null,
       }),
     )
     .get("/healthz", () =>
