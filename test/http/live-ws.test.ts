@@ -181,13 +181,12 @@ describe("/api/live", () => {
     const statuses = (): number => tab.texts("status").length;
     await tab.until("the first scene status", () => statuses() >= 1);
     scene.now = { ...scene.now, tracks: [{ id: 8, box: [0, 0, 1, 1], score: 0.9, zones: [] }] };
-    scene.emit();
     fake.publish(2);
     await tab.until("frame 2", (t) => t.texts("frame").length === 2);
     expect((tab.texts("frame")[1]!.tracks as { id: number }[])[0]!.id).toBe(8);
     const before = statuses();
     scene.now = { ...scene.now, zone_people: { door: 1 }, people_in_zones: 1 };
-    scene.emit();
+    fake.publish(3);
     await tab.until("the status of the moved scene", () => statuses() > before, 4000);
     expect(tab.texts("status").at(-1)).toMatchObject({ zone_people: { door: 1 }, online: true });
 
@@ -343,10 +342,10 @@ function stalledClient(host: string, path: string): Promise<Socket> {
   });
 }
 
-function fakeScene(): { feed: SceneFeed; now: SceneStatusJson; emit(): void } {
-  const subs = new Set<() => void>();
+/** A scene feed whose status the test sets (the tabs read it with each frame). */
+function fakeScene(): { feed: SceneFeed; now: SceneStatusJson } {
   const box: [number, number, number, number] = [0.1, 0.2, 0.9, 0.5];
-  const state: { feed: SceneFeed; now: SceneStatusJson; emit(): void } = {
+  const state: { feed: SceneFeed; now: SceneStatusJson } = {
     now: {
       tracks: [{ id: 3, box, score: 0.8, zones: [] }],
       zone_people: {},
@@ -357,16 +356,9 @@ function fakeScene(): { feed: SceneFeed; now: SceneStatusJson; emit(): void } {
       zones_error: null,
     },
     feed: {
-      onUpdate(cb) {
-        const f = (): void => cb({} as Parameters<typeof cb>[0]);
-        subs.add(f);
-        return () => void subs.delete(f);
-      },
+      onUpdate: () => () => undefined,
       onVisit: () => () => undefined,
       statusJson: () => state.now,
-    },
-    emit() {
-      for (const cb of subs) cb();
     },
   };
   return state;

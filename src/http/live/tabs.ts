@@ -1,15 +1,16 @@
 /**
  * The dashboard tabs on the WebSocket (/api/live): one socket per tab carries the live picture
  * and the live state (see live/ws.ts for what one tab is sent). The hub encodes each message
- * once for all tabs, holds the frame, saved-event and scene subscriptions only while a tab is
+ * once for all tabs, holds the frame and saved-event subscriptions only while a tab is
  * connected, and runs a 1 s tick meanwhile: the status every STATUS_MS and on online/offline
  * changes, the no-signal picture while offline, and a retry for tabs that were busy.
  *
  * The payloads are the SSE stream's (live/sse.ts), so the dashboard's feature scripts see the
  * same window events whichever transport fed them: with the scene analyzer (issue 11), "frame"
  * carries `tracks` and "status" the rest of SceneStatusJson (zone_people, people_in_zones,
- * lines, day, visit, zones_error); a change of those sends "status" at once, at most every
- * SCENE_STATUS_MS, instead of waiting for the STATUS_MS tick.
+ * lines, day, visit, zones_error), both read from the scene when a frame is encoded (and each
+ * tick); a change of those sends "status" with that frame, at most every SCENE_STATUS_MS,
+ * instead of waiting for the STATUS_MS tick.
  *
  * The JPEG is the camera's own (frame.jpeg, as /video?raw=1): boxes are drawn by the browser,
  * so tabs never ask the pipeline for annotated frames.
@@ -27,7 +28,7 @@ import { LiveSocket, type LiveFrame, type WsPeer } from "./ws.ts";
 export const STATUS_MS = 5_000;
 /** The hub's tick (ms): online/offline changes, the no-signal picture, retries. */
 export const TICK_MS = 1_000;
-/** A scene change (zone people, line totals, visit, zones error) sends the status early, at most this often (ms). */
+/** A scene change (people per zone, line totals, the visit) sends the status early, at most this often (ms). */
 export const SCENE_STATUS_MS = 1_000;
 
 export interface LiveSource {
@@ -61,13 +62,10 @@ export class LiveTabs {
   /** JPEGs sent to tabs since start, closed tabs included. */
   #framesSentClosed = 0;
   #current: LiveFrame | null = null;
-  /** The newest scene (its tracks ride on "frame"); null without the scene analyzer. */
-  #scene: SceneStatusJson | null = null;
-  /** sceneSignature of the scene the last "status" carried, and whether it moved since. */
+  /** sceneSignature of the scene the last "status" to every tab carried; whether it moved since. */
   #sceneSig: string | null = null;
   #sceneMoved = false;
   #unsubs: (() => void)[] = [];
-  #sceneSubscribed = false;
   #timer: ReturnType<typeof setInterval> | null = null;
   #lastOnline: boolean | null = null;
   #lastStatusAt = -Infinity;
@@ -99,9 +97,12 @@ export class LiveTabs {
   open(peer: WsPeer, opts: { visible: boolean }): LiveSocket {
     const tab = new LiveSocket(this.#nextId++, peer, opts);
     this.#tabs.set(peer, tab);
-    if (this.#tabs.size === 1) this.#subscribe();
-    tab.queueState("status", message("status", this.#statusData().data));
-    tab.flush(this.#frameNow(), performance.now());
+    const now = performance.now();
+    if (this.#tabs.size === 1) {
+      this.#subscribe();
+      this.#sendStatus(now); // to every tab: this one
+    } else tab.queueState("status", message("status", this.#statusData().data));
+    tab.flush(this.#frameNow(), now);
     return tab;
   }
 
@@ -138,20 +139,9 @@ export class LiveTabs {
   #subscribe(): void {
     this.#unsubs.push(this.src.onFrame((f) => this.#onFrame(f)));
     this.#unsubs.push(this.src.archive.onSaved((e) => this.#broadcast("saved", eventJson(e))));
-    this.#subscribeScene();
     this.#lastOnline = null;
     this.#timer = setInterval(() => this.#tick(), TICK_MS);
     this.#timer.unref?.();
-  }
-
-  /** The scene feed, once the server has one (checked again each tick). */
-  #subscribeScene(): void {
-    const scene = this.src.scene();
-    if (!scene || this.#sceneSubscribed) return;
-    this.#sceneSubscribed = true;
-    this.#scene = scene.statusJson();
-    this.#sceneSig = sceneSignature(sceneStatusWithoutTracks(scene)!);
-    this.#unsubs.push(scene.onUpdate(() => this.#onScene(scene)));
   }
 
   #unsubscribe(): void {
@@ -159,27 +149,23 @@ export class LiveTabs {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
     this.#current = null;
-    this.#scene = null;
     this.#sceneSig = null;
     this.#sceneMoved = false;
-    this.#sceneSubscribed = false;
   }
 
+  /** A new frame: what goes out is the pipeline's latest (what /video reads), `f` if none. */
   #onFrame(f: FrameState): void {
-    const frame = this.#encode(f);
+    const frame = this.#encode(this.src.latest() ?? f);
     const now = performance.now();
     if (this.#sceneMoved && now - this.#lastStatusAt >= SCENE_STATUS_MS) this.#sendStatus(now);
     for (const tab of this.#tabs.values()) tab.newFrame(frame, now);
   }
 
-  /** A scene update: new tracks for the next frame; the status early if the scene moved. */
-  #onScene(scene: SceneFeed): void {
-    this.#scene = scene.statusJson();
-    const { tracks: _tracks, ...rest } = this.#scene;
-    if (sceneSignature(rest) === this.#sceneSig) return;
-    this.#sceneMoved = true;
-    const now = performance.now();
-    if (now - this.#lastStatusAt >= SCENE_STATUS_MS) this.#sendStatus(now);
+  /** Notes whether the scene's status fields moved since the last status. */
+  #noteScene(scene: SceneStatusJson | undefined): void {
+    if (!scene || this.#sceneMoved) return;
+    const { tracks: _tracks, ...rest } = scene;
+    if (sceneSignature(rest) !== this.#sceneSig) this.#sceneMoved = true;
   }
 
   /** The "status" payload: the server's fields and the scene's but its tracks (as SSE's). */
@@ -192,6 +178,7 @@ export class LiveTabs {
   #sendStatus(now: number): void {
     const status = this.#statusData();
     this.#lastStatusAt = now;
+    this.#lastOnline = status.data.online === true;
     this.#sceneSig = status.sceneSig;
     this.#sceneMoved = false;
     this.#broadcast("status", status.data);
@@ -212,7 +199,9 @@ export class LiveTabs {
     const key = `f${f.seq}`;
     if (this.#current?.key === key) return this.#current;
     const data = frameData(f, this.src.threshold);
-    if (this.#scene) data.tracks = this.#scene.tracks;
+    const scene = this.src.scene()?.statusJson();
+    if (scene) data.tracks = scene.tracks;
+    this.#noteScene(scene);
     this.#current = { key, text: message("frame", data), jpeg: f.jpeg };
     return this.#current;
   }
@@ -230,7 +219,7 @@ export class LiveTabs {
   }
 
   #tick(): void {
-    this.#subscribeScene();
+    this.#noteScene(this.src.scene()?.statusJson()); // a visit closed while no frames came
     const now = performance.now();
     const online = this.src.online();
     const sinceStatusMs = now - this.#lastStatusAt;
@@ -239,7 +228,6 @@ export class LiveTabs {
       sinceStatusMs >= STATUS_MS ||
       (this.#sceneMoved && sinceStatusMs >= SCENE_STATUS_MS)
     ) {
-      this.#lastOnline = online;
       this.#sendStatus(now);
     }
     // Offline: a new no-signal picture each tick; online: retries for busy or hidden tabs.
