@@ -4,7 +4,7 @@
  * bench/results/<date>-<host>.json with every figure, the machine load around it and the
  * pass/fail of each budget.
  *   bun bench/run.ts [--quick] [--soak SECONDS]
- *                    [--only stages,ffi,track,clips,pipeline,streaming,lifecycle]
+ *                    [--only stages,ffi,track,clips,pipeline,streaming,lifecycle,tabs]
  *                    [--build] [--load]
  * --quick: fewer runs and 8 s streaming phases (~2 min); --soak: add the soak run (600 = the
  * ten minutes of the issue); --build: rebuild the binary first (else it is built only if
@@ -37,6 +37,7 @@ import {
   type SoakResult,
   type StreamingResult,
 } from "./server.ts";
+import { tabsBench, type TabsResult } from "./tabs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -203,6 +204,15 @@ if (want("streaming")) {
   results.streaming = stream;
 }
 
+// Issue 13: 10 dashboard tabs on the WebSocket against 10 /video?raw=1 clients (bench/tabs.ts).
+let tabs: TabsResult | null = null;
+if (want("tabs")) {
+  const seconds = quick ? 8 : 15;
+  say(`tabs: 10 WebSocket tabs against 10 /video?raw=1 clients, ${seconds} s phases`);
+  tabs = await tabsBench({ seconds, cameraFps: 30, tabs: 10 });
+  results.tabs = tabs;
+}
+
 let life: LifecycleRun[] | null = null;
 if (want("lifecycle")) {
   say("startup to listening, to first frame; shutdown with 50 clients");
@@ -318,6 +328,19 @@ if (stream) {
       });
     }
   }
+}
+if (tabs) {
+  const wsPhase = tabs.phases.find((p) => p.kind === "ws_tabs");
+  const hidden = tabs.phases.find((p) => p.kind === "ws_tabs_hidden");
+  budgets.push({
+    name: "10 dashboard tabs (WebSocket) CPU / 10 /video?raw=1 clients CPU",
+    measured: tabs.ratio,
+    unit: "x",
+    budget: "<= 1.0",
+    pass: tabs.ratio <= 1,
+    note: `tabs ${tabs.wsTabsCpu} s/s, raw ${tabs.videoRawCpu}, idle ${tabs.idleCpu} (without inference); clients alone ${tabs.ratioMarginal}x; tab fps p50 ${wsPhase?.clientFps?.p50}; 9 of 10 hidden: ${hidden?.serverFramesPerSec} frames/s sent`,
+    loadavg1: load1(wsPhase?.loadavg),
+  });
 }
 if (life && life.length) {
   const listen = summarize(life.map((r) => r.listenMs));

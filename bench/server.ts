@@ -111,7 +111,7 @@ async function status(s: Server): Promise<StatusJson> {
  * The detect Worker's thread: of the threads Bun names "Worker", the one that burns the most
  * CPU while the CPU model runs (the capture Worker only decodes and resizes).
  */
-async function detectThread(pid: number): Promise<{ tid: number; cpuPerSec: number }> {
+export async function detectThread(pid: number): Promise<{ tid: number; cpuPerSec: number }> {
   const a = new Map(threadCpu(pid).map((t) => [t.tid, t.cpuSec]));
   const t0 = performance.now();
   await Bun.sleep(2000);
@@ -126,7 +126,7 @@ async function detectThread(pid: number): Promise<{ tid: number; cpuPerSec: numb
   return best;
 }
 
-function threadSec(pid: number, tid: number): number {
+export function threadSec(pid: number, tid: number): number {
   return threadCpu(pid).find((t) => t.tid === tid)?.cpuSec ?? 0;
 }
 
@@ -138,8 +138,9 @@ interface Child {
   result: Promise<unknown>;
 }
 
-function clients(args: string[]): Child {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "clients.ts"), ...args], {
+/** A load generator in its own process: bench/clients.ts, or `script` (bench/tabs.ts). */
+export function clients(args: string[], script = join(import.meta.dir, "clients.ts")): Child {
+  const proc = Bun.spawn([process.execPath, script, ...args], {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",

@@ -2,6 +2,8 @@
  * Inline CSS and browser scripts. Served verbatim inside <style>/<script> (never escaped, never
  * templated: the original broke on CSS braces). No external assets: the Pi may be offline.
  */
+// @ts-expect-error: a text import of a .js file (no declaration; Bun gives its text)
+import dashboardJs from "./client/dashboard.js" with { type: "text" };
 
 export const CSS = `
 :root {
@@ -97,144 +99,7 @@ footer { color: var(--muted); font-size: 12px; text-align: center; padding: 20px
 `;
 
 /**
- * Dashboard script: EventSource("/api/stream") → counters, online badge, boxes on a canvas over
- * the raw MJPEG <img>, new events prepended to the thumbnail strip. DOM built with textContent.
+ * The dashboard's script (src/http/client/dashboard.js: one WebSocket per tab for the picture
+ * and the state). Bun inlines the text import at build time, so the binary carries it.
  */
-export const DASHBOARD_JS = `
-(function () {
-  "use strict";
-  var $ = function (id) { return document.getElementById(id); };
-  var img = $("live"), cv = $("overlay"), ctx = cv.getContext("2d");
-  var last = null, online = true, opened = false, dropped = false;
-  var maxThumbs = 9;
-
-  function fit() {
-    var r = img.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
-    var w = Math.max(1, Math.round(r.width * dpr)), h = Math.max(1, Math.round(r.height * dpr));
-    if (cv.width !== w || cv.height !== h) { cv.width = w; cv.height = h; }
-    draw();
-  }
-
-  function draw() {
-    var W = cv.width, H = cv.height, dpr = window.devicePixelRatio || 1;
-    ctx.clearRect(0, 0, W, H);
-    if (!last || !online) return;
-    ctx.lineWidth = Math.max(2, 2 * dpr);
-    ctx.font = Math.round(13 * dpr) + "px system-ui, sans-serif";
-    ctx.textBaseline = "top";
-    for (var i = 0; i < last.det.length; i++) {
-      var d = last.det[i], b = d.b;
-      var x = b[1] * W, y = b[0] * H, w = (b[3] - b[1]) * W, h = (b[2] - b[0]) * H;
-      var color = d.l === "person" ? "#22c55e" : "#f59e0b";
-      ctx.strokeStyle = color;
-      ctx.strokeRect(x, y, w, h);
-      var text = d.l + " " + Math.round(d.s * 100) + "%";
-      var th = Math.round(17 * dpr), tw = ctx.measureText(text).width + 8 * dpr;
-      var ty = y - th < 0 ? y : y - th;
-      ctx.fillStyle = color;
-      ctx.fillRect(x, ty, tw, th);
-      ctx.fillStyle = "#000";
-      ctx.fillText(text, x + 4 * dpr, ty + 2 * dpr);
-    }
-  }
-
-  function setText(id, v) { var el = $(id); if (el) el.textContent = v; }
-  function fmt1(v) { return (Math.round(v * 10) / 10).toFixed(1); }
-
-  function setOnline(on, reason) {
-    online = on;
-    var b = $("state");
-    b.textContent = on ? "online" : "offline";
-    b.className = "badge " + (on ? "online" : "offline");
-    var m = $("offline");
-    if (on) m.classList.add("hidden");
-    else { m.classList.remove("hidden"); setText("offline-reason", reason || "no signal"); }
-    draw();
-  }
-
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function fmtTime(ms) {
-    var d = new Date(ms);
-    return pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
-  }
-
-  function addEvent(e) {
-    var list = $("recent");
-    var empty = $("no-events");
-    if (empty) empty.remove();
-    var a = document.createElement("a");
-    a.className = "thumb";
-    a.href = e.page_url;
-    a.setAttribute("data-id", String(e.id));
-    var im = document.createElement("img");
-    im.src = e.thumb_url;
-    im.alt = e.reason + " " + e.people + " people";
-    im.loading = "lazy";
-    var meta = document.createElement("div");
-    meta.className = "meta";
-    var t = document.createElement("span");
-    t.className = "t";
-    t.textContent = fmtTime(e.time);
-    var p = document.createElement("span");
-    p.className = "muted";
-    p.textContent = (e.people === 1 ? "1 person" : e.people + " people") +
-      (e.reason === "auto" ? "" : " \u00b7 " + e.reason);
-    meta.appendChild(t); meta.appendChild(p);
-    a.appendChild(im); a.appendChild(meta);
-    list.insertBefore(a, list.firstChild);
-    while (list.children.length > maxThumbs) list.removeChild(list.lastChild);
-    var total = $("events-total");
-    if (total) total.textContent = String((parseInt(total.textContent, 10) || 0) + 1);
-  }
-
-  // The other dashboard scripts (zones editor, activity chart) listen to these window events
-  // instead of opening streams of their own: "hazardcam:frame" (detections of each frame),
-  // "hazardcam:status" (the status every few seconds), "hazardcam:saved" (a new event).
-  function emit(name, detail) {
-    window.dispatchEvent(new CustomEvent("hazardcam:" + name, { detail: detail }));
-  }
-
-  if (window.ResizeObserver) new ResizeObserver(fit).observe(img);
-  window.addEventListener("resize", fit);
-  img.addEventListener("load", fit);
-  fit();
-
-  if (!window.EventSource) return;
-  var es = new EventSource("/api/stream");
-  es.addEventListener("open", function () {
-    // After a server restart the MJPEG connection is gone: reopen it.
-    if (opened && dropped) img.src = "/video?raw=1&t=" + Date.now();
-    opened = true; dropped = false;
-  });
-  es.addEventListener("error", function () {
-    dropped = true;
-    var b = $("state");
-    b.textContent = "reconnecting";
-    b.className = "badge";
-  });
-  es.addEventListener("frame", function (ev) {
-    last = JSON.parse(ev.data);
-    setText("people", String(last.people));
-    setText("fps", fmt1(last.fps));
-    setText("detect-fps", fmt1(last.detect_fps));
-    setText("infer-ms", fmt1(last.infer_ms));
-    if (!online) setOnline(true, null);
-    fit();
-    emit("frame", last);
-  });
-  es.addEventListener("status", function (ev) {
-    var s = JSON.parse(ev.data);
-    setOnline(!!s.online, s.offline_reason);
-    setText("backend", s.backend || "none");
-    if (typeof s.events_total === "number") setText("events-total", String(s.events_total));
-    if (typeof s.clients === "number") setText("clients", String(s.clients));
-    if (!s.online) { setText("people", "0"); setText("fps", "0.0"); setText("detect-fps", "0.0"); }
-    emit("status", s);
-  });
-  es.addEventListener("saved", function (ev) {
-    var e = JSON.parse(ev.data);
-    addEvent(e);
-    emit("saved", e);
-  });
-})();
-`;
+export const DASHBOARD_JS: string = dashboardJs;

@@ -79,4 +79,25 @@ export interface SceneDeps {
 export interface StreamCounts {
   readonly videoClients: number;
   readonly sseClients: number;
+  /** The dashboard tabs on the WebSocket (/api/live); absent where no server runs them. */
+  readonly live?: LiveCounts;
+}
+
+/** The dashboard tabs on the WebSocket (src/http/live/tabs.ts). */
+export interface LiveCounts {
+  clients: number;
+  /** JPEGs sent to tabs since start, closed tabs included. */
+  framesSent: number;
+  /** The connected tabs, oldest first. */
+  tabs: {
+    /** Numbered from 1 in order of connection. */
+    id: number;
+    /** Shown (gets frames); a hidden tab gets state only. */
+    visible: boolean;
+    framesSent: number;
+    /** New frames this tab did not get while visible: its socket was still busy. */
+    framesSkipped: number;
+    /** Bytes handed to its socket and not yet written. */
+    bufferedBytes: number;
+  }[];
 }

@@ -7,6 +7,7 @@
  *     app.closeStreams()                                // ends every /video and SSE stream
  *     app.stop(true)                                    // also closes the streams (onStop)
  *     app.streams                                       // the fan-out (client counts, for tests)
+ *     app.tabs                                          // the dashboard tabs on /api/live
  *
  * The server holds what every route shares: the login check (HTTP Basic with --auth, before
  * anything else), the error answers (bad query values 400 JSON; unknown routes 404: HTML for
@@ -15,6 +16,7 @@
  *
  *   pages.tsx      GET /  /events  /events/:id  (dashboard, gallery, one event)
  *   streams.ts     GET|HEAD /video  /api/stream
+ *   live-ws.ts     WS /api/live (the dashboard tabs' WebSocket: picture + state)
  *   files.ts       GET /out/<file>.jpg  /out/thumbs/<file>.jpg  /latest.jpg  (ETag, Range)
  *   api.ts         GET /api/events  /api/events/:id
  *   visits.ts      GET /api/visits  /api/visits/:id  /api/counts   (issue 11; 404 without the scene)
@@ -38,6 +40,7 @@ import { activityRoutes } from "./routes/activity.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { clipRoutes, visitClipsJson } from "./routes/clips.ts";
 import { fileRoutes } from "./routes/files.ts";
+import { liveWsRoutes } from "./routes/live-ws.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { snapshotRoutes } from "./routes/snapshot.ts";
 import { streamRoutes } from "./routes/streams.ts";
@@ -48,6 +51,8 @@ import { visitApiRoutes } from "./routes/visits.ts";
 import { zonesRoutes } from "./routes/zones.ts";
 import { buildStatus } from "./status.ts";
 import { StreamHub } from "./streams.ts";
+import { LiveTabs } from "./live/tabs.ts";
+import type { StreamCounts } from "./deps.ts";
 
 const log = logger("http");
 
@@ -59,7 +64,22 @@ function wrongRoute(request: Request, allowed: AllowTable, info: PageInfo): Resp
   return json({ error: "method_not_allowed", reason, allow }, 405, { allow: allow.join(", ") });
 }
 
-function buildApp(deps: ServerDeps, hub: StreamHub) {
+/** The stream counts of /status, /metrics and the pages: the fan-out's and the tabs'. */
+function streamCounts(hub: StreamHub, tabs: LiveTabs): StreamCounts {
+  return {
+    get videoClients() {
+      return hub.videoClients;
+    },
+    get sseClients() {
+      return hub.sseClients;
+    },
+    get live() {
+      return tabs.counts();
+    },
+  };
+}
+
+function buildApp(deps: ServerDeps, hub: StreamHub, tabs: LiveTabs, counts: StreamCounts) {
   const info = pageInfo(deps.config);
   const auth = deps.config.auth ?? null;
   const allowed = new AllowTable(() => app.routes);
@@ -84,9 +104,10 @@ function buildApp(deps: ServerDeps, hub: StreamHub) {
       log.once(`route:${msg}`, "error", `${request.method} ${rawPath(request)} failed: ${msg}`);
       return json({ error: "internal", reason: msg }, 500);
     })
-    .use(pageRoutes(deps, hub))
+    .use(pageRoutes(deps, counts))
     .use(streamRoutes(hub))
-    .use(telemetryRoutes(deps, hub))
+    .use(liveWsRoutes(tabs))
+    .use(telemetryRoutes(deps, counts))
     .use(snapshotRoutes(deps))
     .use(visitApiRoutes(deps, { clips: (id) => visitClipsJson(deps, id) }))
     .use(visitPageRoutes(deps))
@@ -103,9 +124,25 @@ export type HazardcamServer = ReturnType<typeof buildApp> & {
   /** Ends every open /video and /api/stream response (app.stop also does it). */
   closeStreams(): void;
   readonly streams: StreamHub;
+  readonly tabs: LiveTabs;
 };
 
 export function createServer(deps: ServerDeps): HazardcamServer {
+  const statusJson = () => {
+    const s = buildStatus(deps, counts);
+    return {
+      online: s.online,
+      offline_reason: s.offline_reason,
+      backend: s.backend,
+      clients: s.clients,
+      ws_clients: s.ws_clients,
+      events_total: s.events_total,
+      people: s.people,
+      fps: s.fps,
+      detect_fps: s.detect_fps,
+      infer_ms: s.infer_ms,
+    };
+  };
   const hub = new StreamHub({
     latest: () => deps.latest(),
     annotatedJpeg: () => deps.annotatedJpeg(),
@@ -117,22 +154,24 @@ export function createServer(deps: ServerDeps): HazardcamServer {
     archive: deps.archive,
     threshold: deps.config.threshold,
     scene: () => deps.scene?.feed,
-    statusJson: () => {
-      const s = buildStatus(deps, hub);
-      return {
-        online: s.online,
-        offline_reason: s.offline_reason,
-        backend: s.backend,
-        clients: s.clients,
-        events_total: s.events_total,
-        people: s.people,
-        fps: s.fps,
-        detect_fps: s.detect_fps,
-        infer_ms: s.infer_ms,
-      };
-    },
+    statusJson,
   });
-  const app = buildApp(deps, hub);
-  app.onStop(() => hub.closeAll());
-  return Object.assign(app, { closeStreams: () => hub.closeAll(), streams: hub });
+  const tabs = new LiveTabs({
+    latest: () => deps.latest(),
+    onFrame: (cb) => deps.onFrame(cb),
+    online: () => deps.status().online,
+    offlineReason: () => deps.status().offlineReason ?? "no frames yet",
+    noSignalJpeg: (reason) => deps.noSignalJpeg(reason),
+    archive: deps.archive,
+    threshold: deps.config.threshold,
+    statusJson,
+    scene: () => deps.scene?.feed,
+  });
+  const counts = streamCounts(hub, tabs);
+  const app = buildApp(deps, hub, tabs, counts);
+  app.onStop(() => {
+    hub.closeAll();
+    tabs.closeAll();
+  });
+  return Object.assign(app, { closeStreams: () => hub.closeAll(), streams: hub, tabs });
 }

@@ -36,6 +36,7 @@ export function buildStatus(
     uptime_s: Math.max(0, Math.floor((Date.now() - deps.startedAt) / 1000)),
     clients: streams.videoClients,
     sse_clients: streams.sseClients,
+    ...liveStatus(streams.live),
     events_total: a.total,
     disk_free_mb: a.diskFreeMb,
     version: c.version,
@@ -54,6 +55,23 @@ export function buildStatus(
     integrations: deps.integrations?.status() ?? null,
     stage_ms: stageMs(deps.latest()),
     ...clipsStatus(deps),
+  };
+}
+
+/** The WebSocket tabs' fields (zeros where the server runs none). */
+function liveStatus(
+  live: StreamCounts["live"],
+): Pick<StatusJson, "ws_clients" | "ws_frames_sent" | "ws_tabs"> {
+  return {
+    ws_clients: live?.clients ?? 0,
+    ws_frames_sent: live?.framesSent ?? 0,
+    ws_tabs: (live?.tabs ?? []).map((t) => ({
+      id: t.id,
+      visible: t.visible,
+      frames_sent: t.framesSent,
+      frames_skipped: t.framesSkipped,
+      buffered_bytes: t.bufferedBytes,
+    })),
   };
 }
 

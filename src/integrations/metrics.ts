@@ -15,6 +15,9 @@ export interface MetricsInput {
   telemetry: Telemetry | null;
   videoClients: number;
   sseClients: number;
+  /** Dashboard tabs on the WebSocket and the JPEGs sent to them since start (absent: none). */
+  wsClients?: number;
+  wsFramesSent?: number;
   eventsStored: number;
   /** Free bytes for unprivileged users on outdir's file system; null if unknown. */
   diskFreeBytes: number | null;
@@ -175,7 +178,14 @@ function serverFamilies(x: Exposition, m: MetricsInput): void {
   x.family("hazardcam_stream_clients", "gauge", "Connected stream clients, by kind", [
     { labels: { kind: "video" }, value: m.videoClients },
     { labels: { kind: "sse" }, value: m.sseClients },
+    { labels: { kind: "ws" }, value: m.wsClients ?? 0 },
   ]);
+  x.family(
+    "hazardcam_ws_frames_sent_total",
+    "counter",
+    "Frames sent to dashboard tabs over the WebSocket (hidden tabs get none)",
+    [{ value: m.wsFramesSent ?? 0 }],
+  );
   x.family(
     "hazardcam_disk_free_bytes",
     "gauge",

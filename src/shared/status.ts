@@ -48,6 +48,18 @@ export interface StatusJson extends Partial<SceneStatusJson> {
   clients: number;
   /** Dashboards connected to /api/stream. */
   sse_clients: number;
+  /** Dashboard tabs on the WebSocket /api/live (one socket per tab). */
+  ws_clients: number;
+  /** JPEG frames sent over /api/live since start, all tabs. */
+  ws_frames_sent: number;
+  /** The tabs on /api/live now: hidden ones get no frames, busy ones skip frames. */
+  ws_tabs: {
+    id: number;
+    visible: boolean;
+    frames_sent: number;
+    frames_skipped: number;
+    buffered_bytes: number;
+  }[];
   events_total: number;
   disk_free_mb: number | null;
   version: string;

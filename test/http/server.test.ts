@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fs from "node:fs";
 import { join } from "node:path";
-import { CSS } from "../../src/http/assets.ts";
+import { CSS, DASHBOARD_JS } from "../../src/http/assets.ts";
 import { type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
 import { FIXTURE_JPEG, jpegTag, taggedJpeg, type Fake, serverSetup } from "./fake-deps.ts";
@@ -41,7 +41,7 @@ async function saveSome(
 }
 
 describe("dashboard", () => {
-  test("HTML with the CSS intact, phone viewport, stream and SSE", async () => {
+  test("HTML with the CSS and script intact, phone viewport, the live socket", async () => {
     const { app } = setup();
     const res = await get(app, "/");
     expect(res.status).toBe(200);
@@ -51,9 +51,11 @@ describe("dashboard", () => {
     expect(html).toContain(`<style>${CSS}</style>`);
     expect(CSS).toContain("font-family: system-ui"); // the rule the original lost to .format()
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1"');
-    expect(html).toContain('src="/video?raw=1"');
+    expect(html).toContain('<img id="live"');
+    expect(html).toContain('<noscript><img src="/video?raw=1"');
     expect(html).toContain('<canvas id="overlay">');
-    expect(html).toContain('new EventSource("/api/stream")');
+    expect(html).toContain(`<script>${DASHBOARD_JS}</script>`);
+    expect(DASHBOARD_JS).toContain('"/api/live"');
     expect(html).toContain('action="/snapshot"');
     expect(html).not.toMatch(/https?:\/\/(?!localhost)/); // no CDN, no external assets
   });

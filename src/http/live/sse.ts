@@ -56,6 +56,29 @@ export function sseMessage(event: string, data: unknown): string {
 
 const round1 = (v: number): number => (Number.isFinite(v) ? Math.round(v * 10) / 10 : 0);
 
+/** The `frame` payload of a frame: the numbers and the detections at or above `threshold`. */
+export function frameData(frame: FrameState, threshold: number): Record<string, unknown> {
+  return {
+    seq: frame.seq,
+    t: frame.grabbedAt,
+    w: frame.width,
+    h: frame.height,
+    people: frame.people,
+    fps: round1(frame.captureFps),
+    detect_fps: round1(frame.detectFps),
+    infer_ms: round1(frame.inferMs),
+    det: frame.detections
+      .filter((d) => d.score >= threshold)
+      .map((d) => ({
+        l: d.label,
+        s: Math.round(d.score * 1000) / 1000,
+        b: [d.box.ymin, d.box.xmin, d.box.ymax, d.box.xmax].map(
+          (v) => Math.round(v * 10000) / 10000,
+        ),
+      })),
+  };
+}
+
 /** The `frame` message of a frame, encoded once for all clients. */
 export class SseFrames {
   private cache: { seq: number; text: string; sceneSig: string | null } | null = null;
@@ -82,25 +105,8 @@ export class SseFrames {
     if (this.cache?.seq === frame.seq) return this.cache;
     const feed = this.src.scene?.();
     const scene = feed ? feed.statusJson() : null;
-    const t = this.src.threshold;
     const data = {
-      seq: frame.seq,
-      t: frame.grabbedAt,
-      w: frame.width,
-      h: frame.height,
-      people: frame.people,
-      fps: round1(frame.captureFps),
-      detect_fps: round1(frame.detectFps),
-      infer_ms: round1(frame.inferMs),
-      det: frame.detections
-        .filter((d) => d.score >= t)
-        .map((d) => ({
-          l: d.label,
-          s: Math.round(d.score * 1000) / 1000,
-          b: [d.box.ymin, d.box.xmin, d.box.ymax, d.box.xmax].map(
-            (v) => Math.round(v * 10000) / 10000,
-          ),
-        })),
+      ...frameData(frame, this.src.threshold),
       ...(scene ? { tracks: scene.tracks } : {}),
     };
     const text = sseMessage("frame", data);

@@ -1,7 +1,8 @@
 /**
- * The live dashboard (/): the raw MJPEG picture with boxes drawn by the browser (DASHBOARD_JS,
- * fed by /api/stream), the counters, and the latest events. The ids and data-* attributes are
- * what the script updates.
+ * The live dashboard (/): the camera's picture with boxes drawn by the browser, the counters,
+ * and the latest events. The script (DASHBOARD_JS, src/http/client/dashboard.js) fills them
+ * from one WebSocket per tab (/api/live); the ids and data-* attributes are what it updates.
+ * Without JavaScript the picture comes from /video?raw=1.
  */
 import type { PropsWithChildren } from "@kitajs/html";
 import type { EventRecord } from "../../events/archive.ts";
@@ -69,11 +70,14 @@ function LivePanel(p: LiveProps): JSX.Element {
         <img
           id="live"
           data-live
-          src="/video?raw=1"
           alt="live camera"
+          decoding="async"
           width={p.width}
           height={p.height}
         />
+        <noscript>
+          <img src="/video?raw=1" alt="live camera" width={p.width} height={p.height} />
+        </noscript>
         <canvas id="overlay"></canvas>
       </div>
       <div id="offline" class={p.online ? "offline-msg hidden" : "offline-msg"}>

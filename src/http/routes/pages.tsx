@@ -49,7 +49,7 @@ function dashboard(deps: PageDeps, info: PageInfo, streams: StreamCounts): Respo
       height={st.actualHeight || deps.config.height}
       threshold={deps.config.threshold}
       source={st.source || deps.config.cam}
-      clients={streams.videoClients}
+      clients={streams.videoClients + (streams.live?.clients ?? 0)}
       eventsTotal={deps.archive.count()}
       recent={deps.archive.list({ limit: DASHBOARD_RECENT })}
     />,

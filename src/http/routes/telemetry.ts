@@ -23,6 +23,8 @@ export function telemetryRoutes(
         telemetry: deps.integrations?.telemetry ?? null,
         videoClients: streams.videoClients,
         sseClients: streams.sseClients,
+        wsClients: streams.live?.clients ?? 0,
+        wsFramesSent: streams.live?.framesSent ?? 0,
         eventsStored: deps.archive.count(),
         diskFreeBytes: diskFreeBytes(deps.config.outdir),
         version: deps.config.version,
