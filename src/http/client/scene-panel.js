@@ -1,8 +1,7 @@
 // The dashboard's scene panel (issue 11), in the browser: people per zone, line totals since
 // local midnight, and the open visit. Fed by the dashboard's window events, never a stream of its
 // own: "hazardcam:status" (the status, carrying the scene fields at the top level or under
-// "scene"), "hazardcam:scene" (the scene alone, when the transport sends it apart) and
-// "hazardcam:frame" (its `tracks` keep the people per zone live between two statuses). Hidden
+// "scene") and "hazardcam:frame" (its `tracks` keep the people per zone live between two statuses). Hidden
 // until the first scene fields arrive, so a server without the scene analyzer shows nothing.
 // Plain ES5, DOM built with textContent; served verbatim inside a <script>.
 (function () {
@@ -126,9 +125,6 @@
   window.addEventListener("hazardcam:status", function (ev) {
     var s = ev.detail || {};
     apply(s.scene || s);
-  });
-  window.addEventListener("hazardcam:scene", function (ev) {
-    apply(ev.detail);
   });
   window.addEventListener("hazardcam:frame", function (ev) {
     var f = ev.detail || {};
