@@ -2,6 +2,7 @@
 import type { EventRecord } from "../../events/archive.ts";
 import type { VisitRecord } from "../../events/visit-types.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
+import { Pager } from "./pager.tsx";
 import { Thumb } from "./thumb.tsx";
 import { VisitStrip } from "./visit-bits.tsx";
 
@@ -79,25 +80,5 @@ function Filters(p: FilterProps): JSX.Element {
         ""
       )}
     </form>
-  );
-}
-
-function Pager(p: Pick<GalleryProps, "page" | "pages" | "pageHref">): JSX.Element {
-  return (
-    <nav class="pager">
-      {p.page > 1 ? (
-        <a href={p.pageHref(p.page - 1)}>← Newer</a>
-      ) : (
-        <span class="muted">← Newer</span>
-      )}
-      <span>
-        Page {String(p.page)} of {String(Math.max(1, p.pages))}
-      </span>
-      {p.page < p.pages ? (
-        <a href={p.pageHref(p.page + 1)}>Older →</a>
-      ) : (
-        <span class="muted">Older →</span>
-      )}
-    </nav>
   );
 }

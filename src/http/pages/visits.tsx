@@ -1,6 +1,7 @@
 /** The visits list (/visits, issue 11): filters by day and zone, visit cards, and a pager. */
 import type { VisitRecord } from "../../events/visit-types.ts";
 import { Layout, type PageInfo } from "./layout.tsx";
+import { Pager } from "./pager.tsx";
 import { VISITS_CSS, VisitThumb } from "./visit-bits.tsx";
 
 export interface VisitsPageProps {
@@ -80,25 +81,5 @@ function Filters(p: FilterProps): JSX.Element {
         ""
       )}
     </form>
-  );
-}
-
-function Pager(p: Pick<VisitsPageProps, "page" | "pages" | "pageHref">): JSX.Element {
-  return (
-    <nav class="pager">
-      {p.page > 1 ? (
-        <a href={p.pageHref(p.page - 1)}>← Newer</a>
-      ) : (
-        <span class="muted">← Newer</span>
-      )}
-      <span>
-        Page {String(p.page)} of {String(Math.max(1, p.pages))}
-      </span>
-      {p.page < p.pages ? (
-        <a href={p.pageHref(p.page + 1)}>Older →</a>
-      ) : (
-        <span class="muted">Older →</span>
-      )}
-    </nav>
   );
 }
