@@ -143,30 +143,24 @@ export function createServer(deps: ServerDeps): HazardcamServer {
       infer_ms: s.infer_ms,
     };
   };
-  const hub = new StreamHub({
+  // What both live transports read: the latest frame, its subscription, the offline state.
+  const live = {
     latest: () => deps.latest(),
+    onFrame: (cb: Parameters<ServerDeps["onFrame"]>[0]) => deps.onFrame(cb),
+    online: () => deps.status().online,
+    offlineReason: () => deps.status().offlineReason ?? "no frames yet",
+    noSignalJpeg: (reason: string) => deps.noSignalJpeg(reason),
+    archive: deps.archive,
+    threshold: deps.config.threshold,
+    scene: () => deps.scene?.feed,
+    statusJson,
+  };
+  const hub = new StreamHub({
+    ...live,
     annotatedJpeg: () => deps.annotatedJpeg(),
     wantAnnotated: (on) => deps.wantAnnotated(on),
-    onFrame: (cb) => deps.onFrame(cb),
-    online: () => deps.status().online,
-    offlineReason: () => deps.status().offlineReason ?? "no frames yet",
-    noSignalJpeg: (reason) => deps.noSignalJpeg(reason),
-    archive: deps.archive,
-    threshold: deps.config.threshold,
-    scene: () => deps.scene?.feed,
-    statusJson,
   });
-  const tabs = new LiveTabs({
-    latest: () => deps.latest(),
-    onFrame: (cb) => deps.onFrame(cb),
-    online: () => deps.status().online,
-    offlineReason: () => deps.status().offlineReason ?? "no frames yet",
-    noSignalJpeg: (reason) => deps.noSignalJpeg(reason),
-    archive: deps.archive,
-    threshold: deps.config.threshold,
-    statusJson,
-    scene: () => deps.scene?.feed,
-  });
+  const tabs = new LiveTabs(live);
   const counts = streamCounts(hub, tabs);
   const app = buildApp(deps, hub, tabs, counts);
   app.onStop(() => {
