@@ -1,6 +1,6 @@
 /**
  * The capture loop: grabs the newest frame, decodes it, hands a model-sized copy to the detector
- * whenever it is idle, and publishes every frame; maps each detection result back to its frame,
+ * when it is idle or about to be (src/workers/detect-handoff.ts), and publishes every frame; maps each detection result back to its frame,
  * decides the auto-saves (cooldown) and draws the event images and snapshots. A camera that is
  * lost is reopened with backoff; one that stays open but sends nothing is shown offline.
  *
@@ -148,7 +148,7 @@ export class CaptureLoop {
 
   /** The port to the detect Worker (again after that Worker restarted). */
   setDetectPort(port: DetectPort | null): void {
-    this.#release(this.#detect.setPort(port));
+    for (const f of this.#detect.setPort(port)) this.#release(f);
   }
 
   setWantAnnotated(on: boolean): void {
@@ -172,13 +172,14 @@ export class CaptureLoop {
       this.#detections = [];
       this.#people = 0;
     }
-    const back = this.#detect.receive(msg);
+    const now = this.#o.clock.now();
+    const back = this.#detect.receive(msg, now);
     if (back.kind === "dropped") this.#release(back.frame);
     if (back.kind !== "result") return;
     this.#onResult(back.frame, back.detections, back.low, back.inferMs);
-    // Keep the detector busy: a newer frame is already decoded, so start on it now instead of at
-    // the next grab (on average half a frame interval later: 10% of a 75 ms invoke at 30 fps).
-    if (this.#latest && this.#latest.seq > back.frame.seq) this.#detect.start(this.#latest);
+    // Keep the detector busy: when no frame was sent ahead, a newer one may be decoded already,
+    // so start on it now instead of at the next grab (on average half a frame interval later).
+    if (this.#latest) this.#detect.offer(this.#latest, now, this.#frameMs());
   }
 
   /** A camera that stays open but sends nothing is shown offline before the source gives up. */
@@ -268,7 +269,7 @@ export class CaptureLoop {
     const prev = this.#latest;
     this.#latest = f;
     this.#release(prev);
-    this.#detect.start(f);
+    this.#detect.offer(f, now, this.#frameMs());
     this.#publish(f);
     if (this.#snapshots.length > 0) this.#serveSnapshots();
   }
@@ -300,8 +301,13 @@ export class CaptureLoop {
 
   /** Back to the pool, unless the frame is still in use. */
   #release(f: Frame | null): void {
-    if (f && f !== this.#detect.pending && f !== this.#latest && f !== this.#lastDetected)
+    if (f && f !== this.#latest && f !== this.#lastDetected && !this.#detect.holds(f))
       this.#pool.give(f.rgb);
+  }
+
+  /** The camera's frame interval (ms), measured or as configured. */
+  #frameMs(): number {
+    return 1000 / (this.#status.captureFps || this.#o.config.fps || 30);
   }
 
   /** `all` ≥ the threshold, `allLow` the low persons; detections in a mask are dropped here. */

@@ -161,6 +161,8 @@ export type DetectToCapture =
       input: Uint8Array;
     }
   | { type: "failed"; seq: number; message: string; input: Uint8Array }
+  /** Not detected: a newer input came before the detector was free (the input comes back). */
+  | { type: "skipped"; seq: number; input: Uint8Array }
   | DetectorChange;
 
 export function toWireError(e: unknown): WireError {

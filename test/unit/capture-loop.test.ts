@@ -159,12 +159,30 @@ describe("detection", () => {
     await r.frame(12);
     expect(r.posted.infers.map((m) => m.seq)).toEqual([2]);
     expect(r.posted.infers[0]?.input[0]).toBe(12); // the frame's pixels, resized
+    r.result(2, [], 250); // invokes take 250 ms; frames come every 100 ms
+    await r.frame(13); // idle: sent at once
+    await r.frame(14); // early in the invoke of 3: not even resized
+    expect(r.posted.infers.map((m) => m.seq)).toEqual([2, 3]);
+    await r.frame(15); // the next frame would come after the end: sent ahead
+    expect(r.posted.infers.map((m) => m.seq)).toEqual([2, 3, 5]);
+    // The detector skipped nothing and ran 5 right after 3: both results map to their frames.
+    r.result(3, [PERSON], 250);
+    r.result(5, [], 250);
+    expect(r.posted.of("result").map((m) => m.result.frameSeq)).toEqual([2, 3, 5]);
+  });
+
+  test("a frame the detector skipped (a newer one came) is no result", async () => {
+    const r = rig();
+    r.ready();
+    await r.frame(11);
+    await r.frame(12); // sent ahead: the invoke time is not known yet
+    expect(r.posted.infers.map((m) => m.seq)).toEqual([1, 2]);
+    r.result(1, [PERSON]);
+    const input = r.posted.infers[1]?.input as Uint8Array;
+    r.loop.onDetect({ type: "skipped", seq: 2, input });
+    expect(r.posted.of("result").map((m) => m.result.frameSeq)).toEqual([1]);
     await r.frame(13);
-    await r.frame(14);
-    expect(r.posted.infers).toHaveLength(1);
-    r.result(2, []);
-    // Frame 3 is skipped: 4 is the newest.
-    expect(r.posted.infers.map((m) => m.seq)).toEqual([2, 4]);
+    expect(r.posted.infers.map((m) => m.seq)).toEqual([1, 2, 3]);
   });
 
   test("each result maps to its frame: a result message, then frames carry it", async () => {
