@@ -195,9 +195,8 @@ function runnableNs(pid: number, tid: number): number {
 
 /**
  * Detections per second end to end with the CPU model, against 1000 / invoke ms. Each result
- * is counted once on /api/stream (frame events carry the newest result's infer_ms, which
- * changes with every result), so both sides come from the same seconds and machine load
- * cancels out.
+ * is counted once on /api/stream (frame events carry the number of results so far,
+ * `detect_seq`), so both sides come from the same seconds and machine load cancels out.
  */
 export async function pipelineFps(o: {
   seconds: number;
@@ -227,17 +226,22 @@ export async function pipelineFps(o: {
         const msg = buf.slice(0, i);
         buf = buf.slice(i + 2);
         if (!msg.startsWith("event: frame")) continue;
-        const data = JSON.parse(msg.slice(msg.indexOf("data: ") + 6)) as { infer_ms: number };
-        if (data.infer_ms > 0 && data.infer_ms !== last) {
+        const data = JSON.parse(msg.slice(msg.indexOf("data: ") + 6)) as {
+          infer_ms: number;
+          detect_seq: number;
+        };
+        if (data.infer_ms > 0 && data.detect_seq !== last) {
           if (last !== null) {
             const at = performance.now();
             if (results.length === 0) {
               b0 = runnableNs(s.pid, det.tid);
               t0 = at;
             }
-            results.push({ at, inferMs: data.infer_ms });
+            // Every result counts, also one whose frame the thinned stream did not carry.
+            for (let n = last; n < data.detect_seq; n++)
+              results.push({ at, inferMs: data.infer_ms });
           }
-          last = data.infer_ms;
+          last = data.detect_seq;
         }
       }
     }

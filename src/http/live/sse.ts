@@ -67,6 +67,8 @@ export function frameData(frame: FrameState, threshold: number): Record<string, 
     fps: round1(frame.captureFps),
     detect_fps: round1(frame.detectFps),
     infer_ms: round1(frame.inferMs),
+    // Detection results so far: which result the boxes are (a client counts results by it).
+    detect_seq: frame.detectSeq,
     det: frame.detections
       .filter((d) => d.score >= threshold)
       .map((d) => ({
