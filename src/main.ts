@@ -100,7 +100,9 @@ async function usage(
   cmd: CommandDef<ArgsDef>,
   parent?: CommandDef<ArgsDef>,
 ): Promise<string> {
-  return forStream(await renderUsage(cmd, parent), stream);
+  // citty pads the columns to the widest line, colour codes included: no trailing blanks in a
+  // terminal or a file.
+  return forStream(await renderUsage(cmd, parent), stream).replace(/[ \t]+$/gm, "");
 }
 
 function applyLibFlags(flags: Record<string, string | boolean | string[]>): void {

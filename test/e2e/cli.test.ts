@@ -68,6 +68,8 @@ describe("colours only on a terminal (NO_COLOR and pipes get plain text)", () =>
       expect(r.code).toBe(0);
       expect(r.out).toContain("USAGE");
       expect(r.out).not.toContain(ESC);
+      // No column padding left at the ends of the lines (a file, less, a diff).
+      expect(r.out.split("\n").filter((l) => / $/.test(l))).toEqual([]);
     }
     const bad = run([CPU_MODEL, CLIP, "--colour"]);
     expect(bad.code).toBe(2);
