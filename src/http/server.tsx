@@ -40,7 +40,7 @@ import { activityRoutes } from "./routes/activity.ts";
 import { apiRoutes } from "./routes/api.ts";
 import { clipRoutes, visitClipsJson } from "./routes/clips.ts";
 import { fileRoutes } from "./routes/files.ts";
-import { liveWsRoutes } from "./routes/live-ws.ts";
+import { LIVE_MAX_MESSAGE_BYTES, liveWsRoutes } from "./routes/live-ws.ts";
 import { pageRoutes } from "./routes/pages.tsx";
 import { snapshotRoutes } from "./routes/snapshot.ts";
 import { streamRoutes } from "./routes/streams.ts";
@@ -83,7 +83,7 @@ function buildApp(deps: ServerDeps, hub: StreamHub, tabs: LiveTabs, counts: Stre
   const info = pageInfo(deps.config);
   const auth = deps.config.auth ?? null;
   const allowed = new AllowTable(() => app.routes);
-  const app = new Elysia()
+  const app = new Elysia({ websocket: { maxPayloadLength: LIVE_MAX_MESSAGE_BYTES } })
     .use(html({ contentType: "text/html; charset=utf-8" }))
     .onRequest(({ request }) => {
       if (auth && !checkBasicAuth(request.headers.get("authorization"), auth)) {

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import type { SceneFeed } from "../../src/pipeline/scene-api.ts";
+import { LIVE_MAX_MESSAGE_BYTES } from "../../src/http/routes/live-ws.ts";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
 import type { SceneStatusJson, StatusJson } from "../../src/shared/status.ts";
@@ -271,6 +272,26 @@ describe("/api/live", () => {
     const tab = new Tab(`ws://${url}/api/live`, { authorization: basic("u", "p") });
     await tab.opened;
     await tab.until("a frame", (t) => t.jpegs().length === 1);
+  });
+
+  test("garbage from a tab is ignored; an oversized message closes only that socket", async () => {
+    const { fake, app, url } = listen();
+    const good = new Tab(`ws://${url}/api/live`);
+    const bad = new Tab(`ws://${url}/api/live`);
+    await Promise.all([good.opened, bad.opened]);
+    for (const junk of ["{", "null", "[]", '{"type":"visibility","visible":"no"}', "\u0000"]) {
+      bad.ws.send(junk);
+    }
+    bad.ws.send(new Uint8Array([1, 2, 3]));
+    fake.publish(2);
+    await bad.until("a frame after the junk", (t) => t.jpegs().length >= 1);
+    bad.ws.send("x".repeat(LIVE_MAX_MESSAGE_BYTES + 1));
+    expect(await bad.closed).toBe(1009); // "message too big"
+    fake.publish(3);
+    await good.until("frames go on for the other tab", (t) =>
+      t.jpegs().some((j) => jpegTag(j) === "cam-3"),
+    );
+    await waitUntil(() => app.tabs.counts().tabs.length === 1);
   });
 
   test("a plain GET answers 426, another method 405; stopping the server closes the tabs", async () => {

@@ -18,6 +18,12 @@ import { json } from "../respond.tsx";
  */
 const peer = (raw: unknown): WsPeer => raw as WsPeer;
 
+/**
+ * A tab only ever sends a visibility message (~40 bytes): anything bigger closes its socket.
+ * Bun applies it to the whole server (the root app's `websocket` config, src/http/server.tsx).
+ */
+export const LIVE_MAX_MESSAGE_BYTES = 4096;
+
 export function liveWsRoutes(tabs: LiveTabs) {
   return new Elysia()
     .ws("/api/live", {
