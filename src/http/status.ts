@@ -6,15 +6,12 @@ import { sceneStatus } from "./scene-status.ts";
 
 export type StatusDeps = Pick<
   ServerDeps,
-  "config" | "status" | "archive" | "startedAt" | "integrations" | "latest" | "clips"
+  "config" | "status" | "archive" | "startedAt" | "integrations" | "latest" | "clips" | "scene"
 >;
 
 const round2 = (v: number): number => (Number.isFinite(v) ? Math.round(v * 100) / 100 : 0);
 
-export function buildStatus(
-  deps: StatusDeps & Pick<ServerDeps, "scene">,
-  streams: StreamCounts,
-): StatusJson {
+export function buildStatus(deps: StatusDeps, streams: StreamCounts): StatusJson {
   const c = deps.config;
   const st = deps.status();
   const a = deps.archive.stats();

@@ -6,14 +6,11 @@
 import { Elysia } from "elysia";
 import { healthResponse } from "../../integrations/health.ts";
 import { diskFreeBytes, metricsResponse } from "../../integrations/metrics.ts";
-import type { ServerDeps, StreamCounts } from "../deps.ts";
+import type { StreamCounts } from "../deps.ts";
 import { json } from "../respond.tsx";
 import { buildStatus, type StatusDeps } from "../status.ts";
 
-export function telemetryRoutes(
-  deps: StatusDeps & Pick<ServerDeps, "scene">,
-  streams: StreamCounts,
-) {
+export function telemetryRoutes(deps: StatusDeps, streams: StreamCounts) {
   return new Elysia()
     .get("/status", () => json(buildStatus(deps, streams)))
     .get("/metrics", () =>
