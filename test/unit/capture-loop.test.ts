@@ -10,31 +10,17 @@ import type { CaptureResume, DetectorInfo } from "../../src/workers/protocol.ts"
 import {
   ANNOTATED,
   CORRUPT,
+  DETECTOR,
   FakeCamera,
   FakeClock,
   fakeCodec,
   memoryLog,
+  PERSON,
   Posted,
   until,
 } from "./fake-capture.ts";
 
-const PERSON: Detection = {
-  classId: 0,
-  label: "person",
-  score: 0.9,
-  box: { ymin: 0.1, xmin: 0.1, ymax: 0.9, xmax: 0.5 },
-};
 const KITE: Detection = { ...PERSON, classId: 37, label: "kite" };
-
-const DETECTOR: DetectorInfo = {
-  backend: "cpu",
-  tfliteVersion: "2.9.0",
-  edgetpuVersion: null,
-  modelPath: "model.tflite",
-  warnings: [],
-  inputWidth: 2,
-  inputHeight: 2,
-};
 
 interface RigOptions {
   cooldownSec?: number;

@@ -15,6 +15,7 @@ import { renderImages } from "../../src/workers/render.ts";
 import { splitAtThreshold } from "../../src/workers/scores.ts";
 import {
   ANNOTATED,
+  DETECTOR,
   FakeCamera,
   FakeClock,
   fakeCodec,
@@ -22,16 +23,6 @@ import {
   Posted,
   until,
 } from "./fake-capture.ts";
-
-const DETECTOR: DetectorInfo = {
-  backend: "cpu",
-  tfliteVersion: "2.9.0",
-  edgetpuVersion: null,
-  modelPath: "model.tflite",
-  warnings: [],
-  inputWidth: 2,
-  inputHeight: 2,
-};
 
 /** A person whose feet are at (x, y). */
 function person(x: number, y: number, score = 0.9): Detection {

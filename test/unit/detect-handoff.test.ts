@@ -11,24 +11,8 @@ import {
   DetectHandoff,
   PREFETCH_SLACK_MS,
 } from "../../src/workers/detect-handoff.ts";
-import type { CaptureToDetect, DetectorInfo } from "../../src/workers/protocol.ts";
-
-const PERSON: Detection = {
-  classId: 0,
-  label: "person",
-  score: 0.9,
-  box: { ymin: 0.1, xmin: 0.1, ymax: 0.9, xmax: 0.5 },
-};
-
-const DETECTOR: DetectorInfo = {
-  backend: "cpu",
-  tfliteVersion: "2.9.0",
-  edgetpuVersion: null,
-  modelPath: "model.tflite",
-  warnings: [],
-  inputWidth: 2,
-  inputHeight: 2,
-};
+import type { CaptureToDetect } from "../../src/workers/protocol.ts";
+import { DETECTOR, PERSON } from "./fake-capture.ts";
 
 /** A camera at 60 fps; invokes of 70 ms. */
 const FRAME_MS = 1000 / 60;

@@ -10,9 +10,29 @@ import {
   type SourceInfo,
 } from "../../src/camera/types.ts";
 import type { Logger } from "../../src/shared/log.ts";
+import type { Detection } from "../../src/shared/types.ts";
 import type { CaptureClock } from "../../src/workers/clock.ts";
 import type { CaptureCodec } from "../../src/workers/codec.ts";
-import type { CaptureToDetect, FromCapture } from "../../src/workers/protocol.ts";
+import type { CaptureToDetect, DetectorInfo, FromCapture } from "../../src/workers/protocol.ts";
+
+/** The detector a fake detect Worker announces (a 2x2 model input). */
+export const DETECTOR: DetectorInfo = {
+  backend: "cpu",
+  tfliteVersion: "2.9.0",
+  edgetpuVersion: null,
+  modelPath: "model.tflite",
+  warnings: [],
+  inputWidth: 2,
+  inputHeight: 2,
+};
+
+/** A person on the left half of the picture. */
+export const PERSON: Detection = {
+  classId: 0,
+  label: "person",
+  score: 0.9,
+  box: { ymin: 0.1, xmin: 0.1, ymax: 0.9, xmax: 0.5 },
+};
 
 export const W = 4;
 export const H = 2;
