@@ -70,8 +70,7 @@ export class VisitRecorder {
   readonly #o: VisitRecorderOptions;
   #open: OpenVisit | null = null;
   readonly #kept = new Map<number, Kept>();
-  readonly #closing = new Set<Promise<unknown>>();
-  /** Events waiting for a close under way before them (see #tell), and their chain. */
+  /** Closes under way and the events waiting behind them (see #tell), and their chain. */
   #pending = 0;
   #told: Promise<void> = Promise.resolve();
 
@@ -120,15 +119,12 @@ export class VisitRecorder {
     const kept = this.#kept.get(v.id) ?? null;
     this.#kept.delete(v.id);
     const p = this.#finish(state, kept, atMs);
-    this.#closing.add(p);
-    void p.finally(() => this.#closing.delete(p));
     this.#tell(p);
   }
 
   /** Waits for the closes under way (their images and rows) and for them to be told. */
   async settle(): Promise<void> {
-    while (this.#closing.size > 0) await Promise.all([...this.#closing]);
-    await this.#told;
+    while (this.#pending > 0) await this.#told;
   }
 
   /**

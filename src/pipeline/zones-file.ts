@@ -138,7 +138,7 @@ export class ZonesFile implements ZonesService {
       const had = this.#current !== EMPTY_ZONES;
       if (had || this.#error) this.#log.info(`${this.path} is gone: no zones now`);
       this.#error = null;
-      this.#apply(EMPTY_ZONES, had);
+      this.#apply(EMPTY_ZONES);
       return;
     }
     let c: ZonesConfig;
@@ -149,9 +149,7 @@ export class ZonesFile implements ZonesService {
       this.#bad(e.key || null, e.what, e.fix);
       return;
     }
-    const changed = serializeZones(c) !== serializeZones(this.#current);
-    if (changed) this.#log.info(`${this.path}: ${summary(c)}`);
-    this.#apply(changed ? c : this.#current, changed);
+    if (this.#apply(c)) this.#log.info(`${this.path}: ${summary(c)}`);
   }
 
   /** Stops watching; later saves are refused. Idempotent. */
@@ -185,17 +183,21 @@ export class ZonesFile implements ZonesService {
     this.#text = text;
     this.#stat = statKey(this.path);
     this.#log.info(`${this.path} saved: ${summary(c)}`);
-    // The watcher may have read the renamed file already (during the fsync) and told the
-    // listeners: one change is told once.
-    this.#apply(c, text !== serializeZones(this.#current));
-    return c;
+    // The watcher may have read the renamed file already (during the fsync): then this applies
+    // nothing new and tells nobody again.
+    this.#apply(c);
+    return this.#current;
   }
 
-  #apply(c: ZonesConfig, notify: boolean): void {
-    this.#current = c;
+  /**
+   * Puts `c` in use and tells the listeners, when its content differs from the config in use
+   * (an equal one keeps the object current() returns). True when it changed.
+   */
+  #apply(c: ZonesConfig): boolean {
     if (this.#error) this.#log.info(`${this.path} is valid again`);
     this.#error = null;
-    if (!notify) return;
+    if (serializeZones(c) === serializeZones(this.#current)) return false;
+    this.#current = c;
     for (const cb of this.#listeners) {
       try {
         cb(c);
@@ -203,6 +205,7 @@ export class ZonesFile implements ZonesService {
         this.#log.once("listener", "error", `a zones listener failed: ${errorMessage(e)}`);
       }
     }
+    return true;
   }
 
   /** A bad file: said once per distinct problem; the config in use stays. */
