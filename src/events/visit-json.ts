@@ -8,10 +8,9 @@
  * /out/visits/<file> and /out/visits/thumbs/<file>.
  */
 import type { EventJson } from "./json.ts";
+import { THUMBS_DIR } from "./types.ts";
+import { VISITS_DIR } from "./visit-files.ts";
 import type { CrossingRecord, LineCounts, VisitDetail, VisitRecord } from "./visit-types.ts";
-
-/** The folder of the visits' best snapshots, under the outdir and under /out/. */
-export const VISITS_DIR = "visits";
 
 export interface VisitJson {
   id: number;
@@ -69,7 +68,7 @@ const lastPart = (f: string): string => f.slice(f.lastIndexOf("/") + 1);
 
 /** `/out/visits/<file>` or `/out/visits/thumbs/<file>`, relative to the server root. */
 export function visitImagePath(file: string, thumb = false): string {
-  return `/out/${VISITS_DIR}/${thumb ? "thumbs/" : ""}${lastPart(file)}`;
+  return `/out/${VISITS_DIR}/${thumb ? `${THUMBS_DIR}/` : ""}${lastPart(file)}`;
 }
 
 export function visitJson(v: VisitRecord, base = ""): VisitJson {

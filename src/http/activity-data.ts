@@ -30,7 +30,7 @@ import type {
   VisitsReader,
   ZoneActivity,
 } from "../events/visit-types.ts";
-import { BadRequest, timeParam } from "./query.ts";
+import { BadRequest, choiceParam, timeParam } from "./query.ts";
 
 export type ActivityStep = Bucket | "10min";
 export const ACTIVITY_STEPS: readonly ActivityStep[] = ["minute", "10min", "hour", "day"];
@@ -133,24 +133,13 @@ function bucketCeil(ms: number, step: ActivityStep): number {
 
 // ---- the query -------------------------------------------------------------------------------
 
-function stepParam(sp: URLSearchParams): ActivityStep | undefined {
-  if (sp.has("bucket[]")) throw new BadRequest("bucket", "bucket takes one value, not a list");
-  const all = sp.getAll("bucket");
-  if (all.length > 1) throw new BadRequest("bucket", `bucket given ${all.length} times`);
-  const v = all[0];
-  if (v === undefined || v === "") return undefined;
-  if (!(ACTIVITY_STEPS as readonly string[]).includes(v))
-    throw new BadRequest("bucket", `bucket must be one of ${ACTIVITY_STEPS.join(", ")}`);
-  return v as ActivityStep;
-}
-
 /**
  * ?from&to&bucket: times in ms or ISO (src/http/query.ts). Without both: today (local). With
  * `from` alone: up to the next local midnight; with `to` alone: from the local midnight before.
  * Widened to whole buckets; bucket defaults to hour.
  */
 export function parseActivityQuery(sp: URLSearchParams, nowMs = Date.now()): ActivityRange {
-  const bucket = stepParam(sp) ?? "hour";
+  const bucket = choiceParam(sp, "bucket", ACTIVITY_STEPS) ?? "hour";
   let from = timeParam(sp, "from");
   let to = timeParam(sp, "to");
   from ??= to === undefined ? localDayStart(nowMs) : localDayStart(to - 1);

@@ -34,7 +34,6 @@ import {
   reconcileClips,
   recordClipEvent,
   totalClipBytes,
-  type ClipRow,
 } from "../clips/store.ts";
 import { CLIPS_DIR } from "../clips/format.ts";
 import type { ClipEvent } from "../clips/writer.ts";

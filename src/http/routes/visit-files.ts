@@ -8,7 +8,7 @@
 import { Elysia } from "elysia";
 import { basename } from "node:path";
 import { SAFE_JPEG_NAME } from "../../events/names.ts";
-import { VISITS_DIR } from "../../events/visit-json.ts";
+import { VISITS_DIR } from "../../events/visit-files.ts";
 import type { VisitsReader } from "../../events/visit-types.ts";
 import type { ServerDeps } from "../deps.ts";
 import { serveJpegAt } from "../files.ts";

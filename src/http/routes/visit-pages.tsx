@@ -9,7 +9,7 @@ import type { VisitQuery, VisitRecord, VisitsReader } from "../../events/visit-t
 import type { SceneDeps, ServerDeps } from "../deps.ts";
 import type { PageInfo } from "../pages/layout.tsx";
 import { VisitPage } from "../pages/visit.tsx";
-import { clipJson } from "./clips.ts";
+import { visitClipsJson } from "./clips.ts";
 import { VisitsPage } from "../pages/visits.tsx";
 import { dayParam, intParam, nameParam } from "../query.ts";
 import { ID_RE, notFound, page, pageInfo, searchParams } from "../respond.tsx";
@@ -35,7 +35,7 @@ export function visitPageRoutes(deps: VisitPageDeps) {
       const { previous, next } = neighbours(deps.scene.visits, v);
       const clips = deps.clips && {
         enabled: deps.clips.status().recorder.enabled,
-        list: deps.clips.forVisit(v.id).map((c) => clipJson(c)),
+        list: visitClipsJson(deps, v.id),
       };
       return page(
         <VisitPage
