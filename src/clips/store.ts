@@ -17,8 +17,9 @@
  * visit_id has no foreign key, so the table does not depend on the visits' migration.
  */
 import type { Database } from "bun:sqlite";
-import { readdir, readFile, stat, unlink } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { unlinkQuiet } from "../events/files.ts";
 import { CLIPS_DIR, baseOf, fileNames, parseIndex, type ClipStatus } from "./format.ts";
 import type { RecoveredClip } from "./recover.ts";
 import type { ClipEvent, ClipInfo } from "./writer.ts";
@@ -193,21 +194,15 @@ export function totalClipBytes(db: Database): number {
   return (db.query("SELECT COALESCE(SUM(bytes), 0) AS n FROM clips").get() as { n: number }).n;
 }
 
-/** Deletes the row of clip `id` (retention deletes its files first). */
-export function deleteClipRow(db: Database, id: number): void {
-  db.query("DELETE FROM clips WHERE id = ?").run(id);
-}
-
-/** Deletes a clip's files (a missing one is fine), then its row. */
-export async function deleteClip(db: Database, outdir: string, clip: ClipRow): Promise<void> {
+/**
+ * Deletes a clip's two files (a missing one is fine), then its row; an error deleting a file
+ * leaves the row, so the clip is tried again. Synchronous: retention runs on the main thread
+ * between two saves, as the events' does.
+ */
+export function deleteClip(db: Database, outdir: string, clip: ClipRow): void {
   const dir = join(outdir, CLIPS_DIR);
-  for (const f of [clip.file, clip.index]) {
-    try {
-      await unlink(join(dir, f));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-    }
-  }
+  unlinkQuiet(join(dir, clip.file));
+  unlinkQuiet(join(dir, clip.index));
   db.query("DELETE FROM clips WHERE id = ?").run(clip.id);
 }
 

@@ -9,14 +9,7 @@
  * same rules first, in enforceClips(): see there.
  */
 import { join } from "node:path";
-import {
-  clipCount,
-  clipsBefore,
-  deleteClipRow,
-  oldestClips,
-  type ClipRow,
-} from "../clips/store.ts";
-import { CLIPS_DIR } from "../clips/format.ts";
+import { clipCount, clipsBefore, deleteClip, oldestClips, type ClipRow } from "../clips/store.ts";
 import { HcError, errorMessage } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { EventIndex, FileRow } from "./db.ts";
@@ -96,13 +89,11 @@ function deleteClips(ctx: RetentionContext, rows: ClipRow[]): { n: number; bytes
   const out = { n: 0, bytes: 0 };
   for (const c of rows) {
     try {
-      unlinkQuiet(join(ctx.dirs.outdir, CLIPS_DIR, c.file));
-      unlinkQuiet(join(ctx.dirs.outdir, CLIPS_DIR, c.index));
+      deleteClip(db, ctx.dirs.outdir, c);
     } catch (e) {
       ctx.log.once("delete-clip", "warn", `cannot delete clip ${c.file}: ${errorMessage(e)}`);
       continue;
     }
-    deleteClipRow(db, c.id);
     out.n++;
     out.bytes += c.bytes;
   }
