@@ -81,6 +81,27 @@ export function frameData(frame: FrameState, threshold: number): Record<string, 
   };
 }
 
+/** A frame's payload with the scene's tracks, and the scene's signature (null without one). */
+export function frameWithScene(
+  frame: FrameState,
+  threshold: number,
+  feed: SceneFeed | undefined,
+): { data: Record<string, unknown>; sceneSig: string | null } {
+  const scene = feed ? feed.statusJson() : null;
+  const data = frameData(frame, threshold);
+  if (scene) data.tracks = scene.tracks;
+  return { data, sceneSig: scene ? sceneSignature(scene) : null };
+}
+
+/** The `status` payload: the server's status fields, and the scene's but its tracks. */
+export function statusWithScene(
+  statusJson: Record<string, unknown>,
+  feed: SceneFeed | undefined,
+): { data: Record<string, unknown>; sceneSig: string | null } {
+  const scene = sceneStatusWithoutTracks(feed);
+  return { data: { ...statusJson, ...scene }, sceneSig: scene ? sceneSignature(scene) : null };
+}
+
 /** The `frame` message of a frame, encoded once for all clients. */
 export class SseFrames {
   private cache: { seq: number; text: string; sceneSig: string | null } | null = null;
@@ -98,21 +119,13 @@ export class SseFrames {
 
   /** The `status` payload: the server's status fields, and the scene's but its tracks. */
   status(): { data: Record<string, unknown>; sceneSig: string | null } {
-    const scene = sceneStatusWithoutTracks(this.src.scene?.());
-    const data = { ...this.src.statusJson(), ...scene };
-    return { data, sceneSig: scene ? sceneSignature(scene) : null };
+    return statusWithScene(this.src.statusJson(), this.src.scene?.());
   }
 
   private encode(frame: FrameState): { text: string; sceneSig: string | null } {
     if (this.cache?.seq === frame.seq) return this.cache;
-    const feed = this.src.scene?.();
-    const scene = feed ? feed.statusJson() : null;
-    const data = {
-      ...frameData(frame, this.src.threshold),
-      ...(scene ? { tracks: scene.tracks } : {}),
-    };
-    const text = sseMessage("frame", data);
-    this.cache = { seq: frame.seq, text, sceneSig: scene ? sceneSignature(scene) : null };
+    const { data, sceneSig } = frameWithScene(frame, this.src.threshold, this.src.scene?.());
+    this.cache = { seq: frame.seq, text: sseMessage("frame", data), sceneSig };
     return this.cache;
   }
 }

@@ -17,11 +17,10 @@
  */
 import { eventJson, type EventRecord } from "../../events/archive.ts";
 import type { SceneFeed } from "../../pipeline/scene-api.ts";
-import type { SceneStatusJson } from "../../shared/status.ts";
 import type { FrameState } from "../../shared/types.ts";
 import type { LiveCounts } from "../deps.ts";
-import { sceneSignature, sceneStatusWithoutTracks } from "../scene-status.ts";
-import { frameData } from "./sse.ts";
+import { sceneSignature } from "../scene-status.ts";
+import { frameWithScene, statusWithScene } from "./sse.ts";
 import { LiveSocket, type LiveFrame, type WsPeer } from "./ws.ts";
 
 /** Status message period (ms), as the SSE stream's. */
@@ -101,7 +100,11 @@ export class LiveTabs {
     if (this.#tabs.size === 1) {
       this.#subscribe();
       this.#sendStatus(now); // to every tab: this one
-    } else tab.queueState("status", message("status", this.#statusData().data));
+    } else
+      tab.queueState(
+        "status",
+        message("status", statusWithScene(this.src.statusJson(), this.src.scene()).data),
+      );
     tab.flush(this.#frameNow(), now);
     return tab;
   }
@@ -161,22 +164,13 @@ export class LiveTabs {
     for (const tab of this.#tabs.values()) tab.newFrame(frame, now);
   }
 
-  /** Notes whether the scene's status fields moved since the last status. */
-  #noteScene(scene: SceneStatusJson | undefined): void {
-    if (!scene || this.#sceneMoved) return;
-    const { tracks: _tracks, ...rest } = scene;
-    if (sceneSignature(rest) !== this.#sceneSig) this.#sceneMoved = true;
-  }
-
-  /** The "status" payload: the server's fields and the scene's but its tracks (as SSE's). */
-  #statusData(): { data: Record<string, unknown>; sceneSig: string | null } {
-    const scene = sceneStatusWithoutTracks(this.src.scene());
-    const data = { ...this.src.statusJson(), ...scene };
-    return { data, sceneSig: scene ? sceneSignature(scene) : null };
+  /** Notes whether the scene's status fields moved since the last status (null: no scene). */
+  #noteScene(sig: string | null): void {
+    if (sig !== null && sig !== this.#sceneSig) this.#sceneMoved = true;
   }
 
   #sendStatus(now: number): void {
-    const status = this.#statusData();
+    const status = statusWithScene(this.src.statusJson(), this.src.scene());
     this.#lastStatusAt = now;
     this.#lastOnline = status.data.online === true;
     this.#sceneSig = status.sceneSig;
@@ -198,10 +192,8 @@ export class LiveTabs {
   #encode(f: FrameState): LiveFrame {
     const key = `f${f.seq}`;
     if (this.#current?.key === key) return this.#current;
-    const data = frameData(f, this.src.threshold);
-    const scene = this.src.scene()?.statusJson();
-    if (scene) data.tracks = scene.tracks;
-    this.#noteScene(scene);
+    const { data, sceneSig } = frameWithScene(f, this.src.threshold, this.src.scene());
+    this.#noteScene(sceneSig);
     this.#current = { key, text: message("frame", data), jpeg: f.jpeg };
     return this.#current;
   }
@@ -219,7 +211,8 @@ export class LiveTabs {
   }
 
   #tick(): void {
-    this.#noteScene(this.src.scene()?.statusJson()); // a visit closed while no frames came
+    const feed = this.src.scene(); // a visit closed while no frames came
+    this.#noteScene(feed ? sceneSignature(feed.statusJson()) : null);
     const now = performance.now();
     const online = this.src.online();
     const sinceStatusMs = now - this.#lastStatusAt;
