@@ -99,7 +99,11 @@ function clipFile(svc: ClipsService, name: string): { path: string; st: fs.Stats
   }
 }
 
-function serveClipFile(deps: ClipRouteDeps, request: Request): Response | null {
+/** The answer to GET `/out/clips/<name>` and the file's size (for HEAD), or null for 404. */
+function serveClipFile(
+  deps: ClipRouteDeps,
+  request: Request,
+): { res: Response; size: number } | null {
   const svc = deps.clips;
   const name = rawPath(request).slice(PREFIX.length);
   const f = svc ? clipFile(svc, name) : null;
@@ -113,10 +117,11 @@ function serveClipFile(deps: ClipRouteDeps, request: Request): Response | null {
   const type = name.endsWith(".jsonl")
     ? "application/x-ndjson; charset=utf-8"
     : "video/x-motion-jpeg";
-  return sendBody(request, body, type, {
+  const res = sendBody(request, body, type, {
     "cache-control": IMMUTABLE,
     "x-content-type-options": "nosniff",
   });
+  return { res, size: f.st.size };
 }
 
 /** HEAD: the GET answer's status and headers, with the length its body would have. */
@@ -135,12 +140,13 @@ export function clipRoutes(deps: ClipRouteDeps) {
   const noClip = (id: string): Response =>
     json({ error: "not_found", reason: `visit ${id} has no clip` }, 404);
   return new Elysia()
-    .get("/out/clips/*", ({ request }) => serveClipFile(deps, request) ?? notFound(request, info))
+    .get(
+      "/out/clips/*",
+      ({ request }) => serveClipFile(deps, request)?.res ?? notFound(request, info),
+    )
     .head("/out/clips/*", ({ request }) => {
-      const res = serveClipFile(deps, request);
-      if (!res) return new Response(null, { status: 404 });
-      const name = rawPath(request).slice(PREFIX.length);
-      return headOf(res, deps.clips ? (clipFile(deps.clips, name)?.st.size ?? 0) : 0);
+      const got = serveClipFile(deps, request);
+      return got ? headOf(got.res, got.size) : new Response(null, { status: 404 });
     })
     .get("/api/visits/:id/clips", ({ params }) => {
       const clips = visitClips(deps, params.id);
