@@ -15,7 +15,7 @@ import type { ZonesConfig } from "../track/zones.ts";
 import { commonConfig, configMessage, type DeviceInfo } from "./homeassistant.ts";
 import { lineCountTopic, zonePeopleTopic, type MqttMessage } from "./topics.ts";
 
-export interface SceneEntity {
+interface SceneEntity {
   component: "binary_sensor" | "sensor";
   object: string;
   config: Record<string, unknown>;
@@ -70,7 +70,7 @@ function lineEntities(id: string, base: string, name: string): SceneEntity[] {
 }
 
 /** The zones' and lines' entities. */
-export function sceneEntities(cfg: MqttConfig, zones: ZonesConfig): SceneEntity[] {
+function sceneEntities(cfg: MqttConfig, zones: ZonesConfig): SceneEntity[] {
   return [
     ...zones.zones.flatMap((z) => zoneEntities(cfg.nodeId, cfg.topic, z.name)),
     ...zones.lines.flatMap((l) => lineEntities(cfg.nodeId, cfg.topic, l.name)),

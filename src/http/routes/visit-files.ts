@@ -28,7 +28,7 @@ export function visitFileRoutes(deps: VisitFileDeps) {
 }
 
 /** `rest`: the raw path after /out/visits/. Null for 404. */
-export function serveVisitImage(
+function serveVisitImage(
   visits: Pick<VisitsReader, "pathOf">,
   rest: string,
   request: Request,

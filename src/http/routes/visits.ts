@@ -43,8 +43,8 @@ export function unavailable(): Response {
   return json({ error: "visits_unavailable", reason }, 404);
 }
 
-/** The filters of /api/visits (and of the /visits page's links). */
-export function visitQuery(sp: URLSearchParams): Omit<VisitQuery, "limit" | "offset" | "order"> {
+/** The filters of /api/visits. */
+function visitQuery(sp: URLSearchParams): Omit<VisitQuery, "limit" | "offset" | "order"> {
   return { from: timeParam(sp, "from"), to: timeParam(sp, "to"), zone: nameParam(sp, "zone") };
 }
 
