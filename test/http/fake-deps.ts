@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { Archive, type ArchiveOptions } from "../../src/events/archive.ts";
+import type { EventRecord, SaveInput } from "../../src/events/types.ts";
 import { logger } from "../../src/shared/log.ts";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import type { ServerConfig, ServerDeps } from "../../src/http/deps.ts";
@@ -200,6 +201,24 @@ export function makeFake(
  * Registers cleanup (streams closed, temp dirs removed) after each test of the calling file and
  * returns its `setup`: a fake ServerDeps and the app built on it.
  */
+/** Saves an event into the fake's archive: an "auto" still of 1 person now, unless `over` says. */
+export function saveEvent(
+  fake: Pick<Fake, "archive">,
+  over: Partial<SaveInput> = {},
+): Promise<EventRecord> {
+  return fake.archive.save({
+    jpeg: taggedJpeg("ev"),
+    thumbJpeg: taggedJpeg("th"),
+    reason: "auto",
+    at: new Date(),
+    people: 1,
+    detections: [],
+    inferMs: 7,
+    fps: 10,
+    ...over,
+  });
+}
+
 export function serverSetup(): (opts?: Parameters<typeof makeFake>[0]) => {
   fake: Fake;
   app: HazardcamServer;

@@ -12,7 +12,14 @@ import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
 import type { SceneStatusJson, StatusJson } from "../../src/shared/status.ts";
 import type { FrameState } from "../../src/shared/types.ts";
-import { FIXTURE_JPEG, jpegTag, serverSetup, taggedJpeg, type Fake } from "./fake-deps.ts";
+import {
+  FIXTURE_JPEG,
+  jpegTag,
+  saveEvent,
+  serverSetup,
+  taggedJpeg,
+  type Fake,
+} from "./fake-deps.ts";
 
 setQuiet(true);
 
@@ -191,16 +198,7 @@ describe("/api/live", () => {
     await tab.until("the status of the moved scene", () => statuses() > before, 4000);
     expect(tab.texts("status").at(-1)).toMatchObject({ zone_people: { door: 1 }, online: true });
 
-    const rec = await fake.archive.save({
-      jpeg: taggedJpeg("ev"),
-      thumbJpeg: taggedJpeg("th"),
-      reason: "auto",
-      at: new Date(),
-      people: 2,
-      detections: [],
-      inferMs: 7,
-      fps: 10,
-    });
+    const rec = await saveEvent(fake, { people: 2 });
     await tab.until("the saved event", (t) => t.texts("saved").length === 1);
     expect(tab.texts("saved")[0]).toMatchObject({ id: rec.id, image_url: `/out/${rec.file}` });
   });

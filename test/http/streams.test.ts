@@ -1,7 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
-import { FIXTURE_JPEG, PartReader, jpegTag, taggedJpeg, serverSetup } from "./fake-deps.ts";
+import {
+  FIXTURE_JPEG,
+  PartReader,
+  jpegTag,
+  saveEvent,
+  taggedJpeg,
+  serverSetup,
+} from "./fake-deps.ts";
 
 setQuiet(true);
 
@@ -203,16 +210,7 @@ describe("/api/stream (SSE)", () => {
     expect(frame.det[0]!.b).toEqual([0.1, 0.2, 0.9, 0.5]);
     expect(fake.subscribers()).toBe(1);
 
-    const rec = await fake.archive.save({
-      jpeg: taggedJpeg("ev"),
-      thumbJpeg: taggedJpeg("th"),
-      reason: "auto",
-      at: new Date(),
-      people: 2,
-      detections: [],
-      inferMs: 7,
-      fps: 10,
-    });
+    const rec = await saveEvent(fake, { people: 2 });
     text = await readUntil(r, "event: saved");
     const saved = JSON.parse(/event: saved\ndata: (.*)\n\n/.exec(text)![1]!) as {
       id: number;

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
-import { PartReader, serverSetup, taggedJpeg, type Fake } from "./fake-deps.ts";
+import { PartReader, saveEvent, serverSetup, taggedJpeg, type Fake } from "./fake-deps.ts";
 import { fakeScene, type FakeScene } from "./fake-scene.ts";
 
 setQuiet(true);
@@ -245,17 +245,8 @@ describe("/api/visits", () => {
 
 describe("/api/visits/:id", () => {
   async function saveStill(fake: Fake, at: number): Promise<number> {
-    const rec = await fake.archive.save({
-      jpeg: taggedJpeg(`still-${at}`),
-      thumbJpeg: taggedJpeg("th"),
-      reason: "auto",
-      at: new Date(at),
-      people: 1,
-      detections: [],
-      inferMs: 8,
-      fps: 10,
-    });
-    return rec.id;
+    const over = { jpeg: taggedJpeg(`still-${at}`), at: new Date(at), inferMs: 8 };
+    return (await saveEvent(fake, over)).id;
   }
 
   test("tracks, crossings one by one, stills as event JSON (a deleted one left out), clips []", async () => {

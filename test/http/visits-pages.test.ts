@@ -9,7 +9,7 @@ import fs from "node:fs";
 import { join } from "node:path";
 import type { HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
-import { FIXTURE_JPEG, serverSetup, taggedJpeg, type Fake } from "./fake-deps.ts";
+import { FIXTURE_JPEG, saveEvent, serverSetup, taggedJpeg, type Fake } from "./fake-deps.ts";
 import { fakeScene, type FakeScene } from "./fake-scene.ts";
 
 setQuiet(true);
@@ -38,17 +38,8 @@ const T0 = new Date(2024, 4, 24, 8, 0, 0).getTime();
 const MIN = 60_000;
 
 async function saveStill(fake: Fake, at: number): Promise<number> {
-  const rec = await fake.archive.save({
-    jpeg: taggedJpeg(`still-${at}`),
-    thumbJpeg: taggedJpeg("th"),
-    reason: "auto",
-    at: new Date(at),
-    people: 1,
-    detections: [],
-    inferMs: 8,
-    fps: 10,
-  });
-  return rec.id;
+  const over = { jpeg: taggedJpeg(`still-${at}`), at: new Date(at), inferMs: 8 };
+  return (await saveEvent(fake, over)).id;
 }
 
 describe("the visit page", () => {
