@@ -12,14 +12,7 @@ import { createServer, type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
 import type { SceneStatusJson, StatusJson } from "../../src/shared/status.ts";
 import type { FrameState } from "../../src/shared/types.ts";
-import {
-  FIXTURE_JPEG,
-  jpegTag,
-  saveEvent,
-  serverSetup,
-  taggedJpeg,
-  type Fake,
-} from "./fake-deps.ts";
+import { FIXTURE_JPEG, jpegTag, saveEvent, serverSetup, type Fake } from "./fake-deps.ts";
 
 setQuiet(true);
 

@@ -1,14 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { type HazardcamServer } from "../../src/http/server.tsx";
 import { setQuiet } from "../../src/shared/log.ts";
-import {
-  FIXTURE_JPEG,
-  PartReader,
-  jpegTag,
-  saveEvent,
-  taggedJpeg,
-  serverSetup,
-} from "./fake-deps.ts";
+import { FIXTURE_JPEG, PartReader, jpegTag, saveEvent, serverSetup } from "./fake-deps.ts";
 
 setQuiet(true);
 
