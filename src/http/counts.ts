@@ -22,6 +22,7 @@
  * - Ranges are bounded (MAX_RANGE_MS): 31 days of minutes, 366 days of hours, 10 years of days.
  */
 import type { ActivityBucket, Bucket, LineCounts, ZoneActivity } from "../events/visit-types.ts";
+import { localDayStart } from "./activity-data.ts";
 import { BadRequest } from "./query.ts";
 
 export const BUCKETS: readonly Bucket[] = ["minute", "hour", "day"];
@@ -63,13 +64,6 @@ export interface CountsJson {
   totals: Omit<CountsBucketJson, "start" | "start_iso">;
 }
 
-/** Local midnight of the day `ms` falls in. */
-export function localMidnight(ms: number): number {
-  const d = new Date(ms);
-  d.setHours(0, 0, 0, 0);
-  return d.getTime();
-}
-
 /** The range asked for, with its defaults; 400 for an empty or too long one. */
 export function countsRange(
   q: { from?: number; to?: number; bucket?: Bucket },
@@ -77,7 +71,7 @@ export function countsRange(
 ): { from: number; to: number; bucket: Bucket } {
   const bucket = q.bucket ?? "hour";
   const to = q.to ?? nowMs;
-  const from = q.from ?? localMidnight(to);
+  const from = q.from ?? localDayStart(to);
   if (from >= to) throw new BadRequest("from", "from must be before to");
   if (to - from > MAX_RANGE_MS[bucket]) {
     throw new BadRequest("to", `at most ${RANGE_TEXT[bucket]} of ${bucket} buckets at once`);
