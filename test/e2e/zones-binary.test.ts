@@ -97,10 +97,12 @@ describe("zones through the binary", () => {
     writeFileSync(join(srv.outdir, "zones.json"), bad);
     const body = await waitFor(
       async () => {
+        // writeFileSync truncates first: the watcher may read the empty file (invalid JSON,
+        // no key) before the whole one.
         const z = await getZones(srv.url);
-        return z.error ? z : null;
+        return z.error?.key ? z : null;
       },
-      { timeoutMs: 15000, what: "GET /api/zones to report the bad file" },
+      { timeoutMs: 15000, what: "GET /api/zones to report the bad file with its key" },
     );
     expect(body.error!.key).toBe("zones[0].points[1][0]");
     expect(body.zones.map((z) => z.name)).toEqual(["floor"]);
